@@ -1,0 +1,49 @@
+"""The kinds of timeline events and the fields of their ``data``.
+
+Everything that happens in a drill is one of these. Scoring, the postmortem and the console
+read nothing else, so a field listed here is a promise.
+"""
+
+from __future__ import annotations
+
+KINDS: dict[str, str] = {
+    # the drill itself
+    "drill.started": "duration, scrape_interval, evaluation_interval, participants [ids], incident_window_start",
+    "drill.ended": "reason (duration|facilitator|aborted), slos {id: {good, bad, total, budget_burned_percent}}, "
+    "failed_requests {deployment: n}, gpu_hours_lost",
+    # faults and the fleet
+    "fault.injected": "fault (id), kind, target, description, params {kind-specific}",
+    "fault.mitigated": "fault, action, target, command (seq of the command that ended its impact)",
+    "fault.ended": "fault, reason (duration|mitigation|reboot)",
+    "fleet.event": "object (kind/name), reason (Kubernetes event reason), message, type (Normal|Warning), "
+    "optional extra fields (node, gpu, xid, lost_gpu_hours, ...)",
+    # signals
+    "alert.pending": "alertname, labels, annotations, value, group",
+    "alert.firing": "alertname, labels, annotations, value, group",
+    "alert.resolved": "alertname, labels, annotations, value, group, was_firing",
+    "slo.breach_start": "slo, deployment, sli (good ratio over the last 5m), objective",
+    "slo.breach_end": "slo, deployment, sli, objective, bad (requests during the breach), total",
+    # pager
+    "page.triggered": "page, policy, group (group_by labels), alerts [alertname], title",
+    "page.alert_added": "page, alertname, labels",
+    "page.notified": "page, level (1-based), loop, targets [participant ids], ack_timeout",
+    "page.escalated": "page, from_level, to_level, loop, reason (ack_timeout|manual)",
+    "page.acknowledged": "page, by, level",
+    "page.reassigned": "page, from, to, reason (manual|shift_change)",
+    "page.handoff": "pages [ids], from, to, note {status, actions, next}",
+    "page.resolved": "page, reason (alerts_resolved|incident_resolved)",
+    "rota.shift_change": "rota, from, to",
+    # responders
+    "command": "line, name, args, ok, message, result (short summary); actor = who issued it",
+    "role.assigned": "role, to, previous, command",
+    "severity.set": "level, previous, command",
+    "note": "text, command",
+    "status.update": "text, command",
+    "hypothesis": "cause (fault kind), target, text, command",
+    "runbook.step": "runbook, step, title, command",
+    "mitigation.applied": "action, target, params, changes [text], command",
+    "inject.delivered": "inject, from, channel, message, expects_reply",
+    "inject.replied": "inject, text, command",
+    "incident.resolved": "text, command",
+}
+"""Event kind → fields of its ``data``. Events caused by a command carry its seq in ``command``."""
