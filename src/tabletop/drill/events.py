@@ -13,7 +13,8 @@ KINDS: dict[str, str] = {
     "failed_requests {deployment: n}, gpu_hours_lost",
     # faults and the fleet
     "fault.injected": "fault (id), kind, target, description, params {kind-specific}",
-    "fault.mitigated": "fault, action, target, command (seq of the command that ended its impact)",
+    "fault.mitigated": "fault, command (seq of the command at whose time its impact ended; null when it healed "
+    "without one)",
     "fault.ended": "fault, reason (duration|mitigation|reboot)",
     "fleet.event": "object (kind/name), reason (Kubernetes event reason), message, type (Normal|Warning), "
     "optional extra fields (node, gpu, xid, lost_gpu_hours, ...)",

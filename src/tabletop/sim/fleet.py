@@ -16,6 +16,7 @@ import simpy
 from tabletop.scenario.fleet import Fleet as FleetSpec
 from tabletop.scenario.fleet import NodePool
 from tabletop.scenario.gpu_models import GPU_MODELS
+from tabletop.timers import later
 from tabletop.sim import kubelet, scheduler
 from tabletop.sim.deployment import Deployment
 from tabletop.sim.features import FeaturePipeline, FeatureStore
@@ -78,7 +79,7 @@ class Fleet:
         return (self._start_seconds_of_day + self.env.now) % 86400.0
 
     def later(self, delay: float, action: Callable[[], None]) -> None:
-        self.env.timeout(delay).callbacks.append(lambda _event: action())
+        later(self.env, delay, action)
 
     def uid(self) -> str:
         self._uids += 1
@@ -201,6 +202,11 @@ class Fleet:
         for job in self.jobs.values():
             job.node_lost(node)
         self.changed()
+
+    def settle_training(self) -> None:
+        """Book training progress so far; call before GPU speeds change."""
+        for job in self.jobs.values():
+            job.settle()
 
     def gpu_hours_lost(self) -> float:
         now = self.now

@@ -69,7 +69,7 @@ class TrainingJob:
             return self.step
         return self.step + (now - self._progress_t) * self.speed() / self.spec.step_time
 
-    def _settle(self) -> None:
+    def settle(self) -> None:
         """Fold the progress made so far into ``step`` (call before anything changes speed or state)."""
         now = self.fleet.now
         self.step = self.current_step(now)
@@ -101,7 +101,7 @@ class TrainingJob:
         if self.state == "Hung":
             self._schedule_checkpoint(60.0)
             return
-        self._settle()
+        self.settle()
         self.state = "Checkpointing"
         self._later(self.spec.checkpoint_write_time, self._finish_checkpoint)
 
@@ -135,7 +135,7 @@ class TrainingJob:
         if self.state == "Restarting":
             return
         fleet = self.fleet
-        self._settle()
+        self.settle()
         lost_steps = self.step - self.last_checkpoint_step
         lost = lost_steps * self.spec.step_time * self.gpus / max(self.speed(), 1e-9)
         self.lost_gpu_seconds += lost
@@ -157,7 +157,7 @@ class TrainingJob:
             self._new_worker()
 
     def hang(self, node: str) -> None:
-        self._settle()
+        self.settle()
         self.state = "Hung"
         self.hung_on = node
         self._idle_since = self.fleet.now

@@ -1,0 +1,80 @@
+"""Puts the scenario's faults into the fleet on the drill clock and reports their life.
+
+A fault is injected at its ``when.at`` time, or at the first rule evaluation (not before
+``when.after``) at which its ``when.condition`` returns samples. After every change in the
+fleet the injector asks each active fault whether its impact is over (``fault.mitigated``,
+credited to a command issued at that moment if there was one) and whether it has ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tabletop.faults.base import ActiveFault
+from tabletop.faults.catalog import CATALOG
+from tabletop.scenario.faults import FaultBase
+from tabletop.sim.fleet import Fleet
+
+Record = Callable[[str, dict[str, Any]], Any]
+
+
+class FaultInjector:
+    def __init__(self, fleet: Fleet, faults: list[FaultBase], record: Record) -> None:
+        self.fleet = fleet
+        self.record = record
+        self.active: list[ActiveFault] = []
+        self.waiting: list[FaultBase] = [f for f in faults if f.when.condition is not None]
+        self._mitigated: set[str] = set()
+        self._ended: set[str] = set()
+        self.last_command: tuple[int, float] | None = None
+        """(seq, time) of the latest responder command, to credit mitigations."""
+        for fault in faults:
+            if fault.when.at is not None:
+                fleet.later(fault.when.at, lambda fault=fault: self.inject(fault))
+        fleet.watchers.append(self.check)
+
+    def check_conditions(self, holds: Callable[[str], bool]) -> None:
+        """Inject condition-triggered faults whose condition holds now."""
+        for fault in list(self.waiting):
+            if self.fleet.now >= fault.when.after and holds(fault.when.condition or ""):
+                self.waiting.remove(fault)
+                self.inject(fault)
+
+    def inject(self, spec: FaultBase) -> ActiveFault:
+        fault = CATALOG[spec.kind](spec, self.fleet)  # type: ignore[attr-defined]
+        params = fault.inject()
+        self.active.append(fault)
+        self.record("fault.injected", {
+            "fault": spec.id, "kind": spec.kind, "target": spec.target,  # type: ignore[attr-defined]
+            "description": spec.description, "params": params,
+        })
+        if spec.duration is not None:
+            self.fleet.later(spec.duration, lambda: self._expire(fault))
+        self.fleet.changed()
+        return fault
+
+    def _expire(self, fault: ActiveFault) -> None:
+        if fault.spec.id in self._ended:
+            return
+        fault.stop()
+        self._end(fault, "duration")
+
+    def _end(self, fault: ActiveFault, reason: str) -> None:
+        self._ended.add(fault.spec.id)
+        self.record("fault.ended", {"fault": fault.spec.id, "reason": reason})
+
+    def check(self) -> None:
+        now = self.fleet.now
+        command = self.last_command[0] if self.last_command and self.last_command[1] == now else None
+        for fault in self.active:
+            fault_id = fault.spec.id
+            if fault_id in self._ended:
+                continue
+            if fault_id not in self._mitigated and fault.impact_over():
+                self._mitigated.add(fault_id)
+                self.record("fault.mitigated", {"fault": fault_id, "command": command})
+            reason = fault.ended()
+            if reason is not None:
+                self._end(fault, reason)
+

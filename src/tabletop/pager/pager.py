@@ -1,0 +1,278 @@
+"""Pages: triggered → acknowledged → resolved, escalating through policy levels on ack timeout.
+
+Firing alerts are routed to an escalation policy and grouped (Alertmanager ``group_by``); a
+group's first alert pages after ``group_wait``, later ones join the open page. An unacknowledged
+page moves to the next level after the level's ``ack_timeout`` and starts over from the first
+level ``repeats`` times. Rota shift changes move open pages from the outgoing to the incoming
+person unless someone already handed them over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import simpy
+
+from tabletop.pager.rota import on_call, shift_changes
+from tabletop.pager.routing import route
+from tabletop.scenario.model import Scenario
+from tabletop.scenario.oncall import EscalationPolicy, Rota
+from tabletop.timers import later
+
+Record = Callable[..., Any]
+"""``record(kind, data, actor=None)`` appends a timeline event."""
+
+
+class PagerError(Exception):
+    """A pager command that cannot be done; the message says why."""
+
+
+@dataclass(eq=False)
+class Page:
+    id: str
+    policy: EscalationPolicy
+    group: dict[str, str]
+    title: str
+    opened_at: float
+    alerts: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, str]] = field(default_factory=dict)
+    state: str = "triggered"
+    """triggered, acknowledged or resolved."""
+    level: int = 0
+    loop: int = 0
+    assignees: list[str] = field(default_factory=list)
+    via: dict[str, str | None] = field(default_factory=dict)
+    """How each assignee got the page: the rota id, or None when named directly."""
+    acked_by: str | None = None
+    generation: int = 0
+
+    @property
+    def open(self) -> bool:
+        return self.state != "resolved"
+
+
+class Pager:
+    def __init__(self, env: simpy.Environment, scenario: Scenario, record: Record) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.start: datetime = scenario.metadata.start
+        self.record = record
+        self.policies = {p.id: p for p in scenario.escalation_policies}
+        self.rotas = {r.id: r for r in scenario.rotas}
+        self.participants = {p.id for p in scenario.participants}
+        self.pages: list[Page] = []
+        self._open: dict[tuple[str, tuple[tuple[str, str], ...]], Page] = {}
+        self._waiting: dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[str, dict[str, str], dict[str, str]]]] = {}
+        for rota in scenario.rotas:
+            self._schedule_next_shift_change(rota)
+
+    def wall(self) -> datetime:
+        return self.start + timedelta(seconds=self.env.now)
+
+    # alerts ---------------------------------------------------------------------------------
+    def alert_firing(self, alertname: str, labels: dict[str, str], annotations: dict[str, str]) -> None:
+        for destination in route(labels, self.scenario.routing):
+            if destination.policy is None:
+                continue
+            key = (destination.policy, destination.group)
+            alert_key = (alertname, tuple(sorted(labels.items())))
+            page = self._open.get(key)
+            if page is not None:
+                if alert_key not in page.alerts:
+                    page.alerts[alert_key] = labels
+                    self.record("page.alert_added", {"page": page.id, "alertname": alertname, "labels": labels})
+                continue
+            if key in self._waiting:
+                self._waiting[key].append((alertname, labels, annotations))
+                continue
+            self._waiting[key] = [(alertname, labels, annotations)]
+            later(self.env, self.scenario.routing.group_wait, lambda key=key: self._trigger(key))
+
+    def alert_resolved(self, alertname: str, labels: dict[str, str]) -> None:
+        alert_key = (alertname, tuple(sorted(labels.items())))
+        for key, waiting in list(self._waiting.items()):
+            self._waiting[key] = [w for w in waiting if (w[0], tuple(sorted(w[1].items()))) != alert_key]
+        for page in list(self._open.values()):
+            if page.alerts.pop(alert_key, None) is not None and not page.alerts:
+                self._resolve(page, "alerts_resolved")
+
+    def _trigger(self, key: tuple[str, tuple[tuple[str, str], ...]]) -> None:
+        alerts = self._waiting.pop(key, [])
+        if not alerts:
+            return
+        policy_id, group = key
+        first_name, _, first_annotations = alerts[0]
+        page = Page(
+            id=f"P{len(self.pages) + 1}", policy=self.policies[policy_id], group=dict(group),
+            title=first_annotations.get("summary", first_name), opened_at=self.env.now,
+        )
+        for alertname, labels, _ in alerts:
+            page.alerts[(alertname, tuple(sorted(labels.items())))] = labels
+        self.pages.append(page)
+        self._open[key] = page
+        self.record("page.triggered", {
+            "page": page.id, "policy": policy_id, "group": page.group, "title": page.title,
+            "alerts": sorted({name for name, _, _ in alerts}),
+        })
+        self._notify(page)
+
+    # escalation -----------------------------------------------------------------------------
+    def _targets(self, page: Page) -> dict[str, str | None]:
+        wall = self.wall()
+        found: dict[str, str | None] = {}
+        for target in page.policy.levels[page.level].notify:
+            kind, _, name = target.partition("/")
+            if kind == "rota":
+                found.setdefault(on_call(self.rotas[name], wall), name)
+            else:
+                found.setdefault(name, None)
+        return found
+
+    def _notify(self, page: Page) -> None:
+        targets = self._targets(page)
+        page.assignees = list(targets)
+        page.via = targets
+        page.state = "triggered"
+        page.generation += 1
+        level = page.policy.levels[page.level]
+        self.record("page.notified", {
+            "page": page.id, "level": page.level + 1, "loop": page.loop, "targets": page.assignees,
+            "ack_timeout": level.ack_timeout,
+        })
+        generation = page.generation
+        later(self.env, level.ack_timeout, lambda: self._ack_timeout(page, generation))
+
+    def _ack_timeout(self, page: Page, generation: int) -> None:
+        if page.generation != generation or page.state != "triggered":
+            return
+        self._escalate(page, "ack_timeout")
+
+    def _escalate(self, page: Page, reason: str, by: str | None = None) -> bool:
+        levels = len(page.policy.levels)
+        from_level = page.level
+        if page.level + 1 < levels:
+            page.level += 1
+        elif page.loop < page.policy.repeats:
+            page.loop += 1
+            page.level = 0
+        else:
+            return False
+        self.record("page.escalated", {
+            "page": page.id, "from_level": from_level + 1, "to_level": page.level + 1, "loop": page.loop, "reason": reason,
+        }, actor=by)
+        self._notify(page)
+        return True
+
+    # responder commands ---------------------------------------------------------------------------
+    def find(self, page_id: str | None, actor: str) -> Page:
+        """The page a command means: the one named, else the actor's only open page, else the only open page."""
+        if page_id is not None:
+            page = next((p for p in self.pages if p.id == page_id), None)
+            if page is None:
+                known = ", ".join(p.id for p in self.pages) or "none yet"
+                raise PagerError(f"there is no page {page_id} (pages: {known})")
+            return page
+        open_pages = [p for p in self.pages if p.open]
+        mine = [p for p in open_pages if actor in p.assignees]
+        for candidates in (mine, open_pages):
+            if len(candidates) == 1:
+                return candidates[0]
+            if len(candidates) > 1:
+                raise PagerError(f"several pages are open ({', '.join(p.id for p in candidates)}); say which")
+        raise PagerError("no page is open")
+
+    def acknowledge(self, page_id: str | None, by: str) -> Page:
+        page = self.find(page_id, by)
+        if page.state == "resolved":
+            raise PagerError(f"page {page.id} is already resolved")
+        if page.state == "acknowledged":
+            raise PagerError(f"page {page.id} is already acknowledged by {page.acked_by}")
+        page.state = "acknowledged"
+        page.acked_by = by
+        page.generation += 1
+        if by not in page.assignees:
+            page.assignees = [by]
+            page.via = {by: None}
+        self.record("page.acknowledged", {"page": page.id, "by": by, "level": page.level + 1}, actor=by)
+        return page
+
+    def escalate(self, page_id: str | None, by: str) -> Page:
+        page = self.find(page_id, by)
+        if page.state == "resolved":
+            raise PagerError(f"page {page.id} is already resolved")
+        if not self._escalate(page, "manual", by):
+            raise PagerError(f"page {page.id} is at the last level of {page.policy.id} and has no repeats left")
+        return page
+
+    def reassign(self, page_id: str | None, to: str, by: str) -> Page:
+        self._check_participant(to)
+        page = self.find(page_id, by)
+        if page.state == "resolved":
+            raise PagerError(f"page {page.id} is already resolved")
+        self._move(page, to, "manual", by)
+        return page
+
+    def handoff(self, to: str, by: str, note: dict[str, str], page_id: str | None = None) -> list[Page]:
+        self._check_participant(to)
+        if to == by:
+            raise PagerError("you cannot hand off to yourself")
+        if page_id is not None:
+            pages = [self.find(page_id, by)]
+        else:
+            pages = [p for p in self.pages if p.open and by in p.assignees]
+        if not pages:
+            raise PagerError(f"{by} holds no open page to hand off")
+        for page in pages:
+            page.assignees = [to if a == by else a for a in page.assignees]
+            page.via.pop(by, None)
+            page.via[to] = None
+            if page.acked_by == by:
+                page.acked_by = to
+        self.record("page.handoff", {"pages": [p.id for p in pages], "from": by, "to": to, "note": note}, actor=by)
+        return pages
+
+    def resolve_all(self) -> list[Page]:
+        pages = [p for p in self.pages if p.open]
+        for page in pages:
+            self._resolve(page, "incident_resolved")
+        return pages
+
+    def _resolve(self, page: Page, reason: str) -> None:
+        page.state = "resolved"
+        page.generation += 1
+        self._open = {k: p for k, p in self._open.items() if p is not page}
+        self.record("page.resolved", {"page": page.id, "reason": reason})
+
+    def _move(self, page: Page, to: str, reason: str, by: str | None) -> None:
+        before = list(page.assignees)
+        page.assignees = [to]
+        page.via = {to: None}
+        if page.state == "acknowledged":
+            page.acked_by = to
+        self.record("page.reassigned", {"page": page.id, "from": ",".join(before), "to": to, "reason": reason}, actor=by)
+
+    def _check_participant(self, who: str) -> None:
+        if who not in self.participants:
+            raise PagerError(f"{who!r} is not a participant (participants: {', '.join(sorted(self.participants))})")
+
+    # rota ---------------------------------------------------------------------------------------
+    def _schedule_next_shift_change(self, rota: Rota) -> None:
+        wall = self.wall()
+        upcoming = shift_changes(rota, wall, wall + timedelta(seconds=rota.shift_length * len(rota.members) + 1))
+        if not upcoming:
+            return
+        delay = (upcoming[0] - self.start).total_seconds() - self.env.now
+        later(self.env, delay, lambda: self._shift_change(rota))
+
+    def _shift_change(self, rota: Rota) -> None:
+        wall = self.wall()
+        incoming = on_call(rota, wall)
+        outgoing = on_call(rota, wall - timedelta(seconds=1))
+        self.record("rota.shift_change", {"rota": rota.id, "from": outgoing, "to": incoming})
+        for page in self.pages:
+            if page.open and page.via.get(outgoing) == rota.id and outgoing in page.assignees:
+                self._move(page, incoming, "shift_change", None)
+                page.via = {incoming: rota.id}
+        self._schedule_next_shift_change(rota)
