@@ -7,6 +7,7 @@ its state at every scrape to publish metrics.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,8 @@ class Fleet:
         self.streams = streams
         self._emit = emit
         self.logs = LogStore()
+        self.recent_events: deque[tuple[float, str, str, str]] = deque(maxlen=5000)
+        """Kubernetes-style events (time, object, reason, message), newest last."""
         self.nodes: dict[str, Node] = {}
         self.pods: dict[str, Pod] = {}
         self._pending: list[tuple[Pod, str, frozenset[str]]] = []
@@ -88,6 +91,7 @@ class Fleet:
 
     def event(self, obj: str, reason: str, message: str, type: str = "Normal", **extra: Any) -> None:
         if not self._building:
+            self.recent_events.append((self.env.now, obj, reason, message))
             self._emit("fleet.event", {"object": obj, "reason": reason, "message": message, "type": type, **extra})
 
     def log(self, source: str, stream: str, message: str, level: str = "info") -> None:

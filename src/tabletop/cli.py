@@ -1,0 +1,217 @@
+"""The ``tabletop`` command line. Subcommands import what they need when they run, so that
+``tabletop --help`` stays fast."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from tabletop import __version__
+
+EXIT_BAD_INPUT = 1
+
+
+def _default_scenario() -> Path:
+    """The bundled default scenario of a source checkout."""
+    return Path(__file__).resolve().parents[2] / "scenarios" / "serving-gpu-node-failure.yaml"
+
+
+def _fail_with_problems(error: Any) -> NoReturn:
+    from tabletop.scenario.problems import format_problems
+
+    click.echo(format_problems(error.problems), err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _load(path: Path) -> Any:
+    from tabletop.scenario.loader import load_scenario
+    from tabletop.scenario.problems import InputError
+
+    try:
+        return load_scenario(path)
+    except InputError as error:
+        _fail_with_problems(error)
+
+
+def _scenario_label(path: Path) -> str:
+    """The scenario path as recorded in the timeline: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tabletop")
+def main() -> None:
+    """tabletop: incident tabletop drills and chaos simulation for ML-infrastructure on-call."""
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(path_type=Path))
+@click.option("--headless", is_flag=True, help="Run without the console (scripted responders). The only mode for now.")
+@click.option("--responder", default="expert", show_default=True, metavar="expert|novice|PATH",
+              help="Who responds: a built-in scripted responder or a responder script (YAML).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of every random choice in the drill.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Folder for the outputs (default out/<scenario>-<responder>-seed<N>).")
+@click.option("--duration", default=None, metavar="DURATION", help="Simulate this long instead of the scenario's duration, e.g. 3h.")
+def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_dir: Path | None, duration: str | None) -> None:
+    """Run a drill on SCENARIO (default: the bundled scenario) and write timeline.jsonl,
+    score.json, score.md and postmortem.md."""
+    import time
+
+    from tabletop.drill.outputs import write_outputs
+    from tabletop.drill.responders import BUILT_IN, make_responder
+    from tabletop.drill.run import run_headless
+    from tabletop.durations import parse_duration
+    from tabletop.scenario.problems import InputError
+
+    path = scenario or _default_scenario()
+    if not path.exists():
+        _fail(f"{path}: no such scenario file")
+    until = None
+    if duration is not None:
+        try:
+            until = parse_duration(duration)
+        except ValueError as error:
+            _fail(f"--duration: {error}")
+    loaded = _load(path)
+    if responder not in BUILT_IN and not Path(responder).exists():
+        _fail(f"--responder: {responder!r} is neither expert, novice nor an existing responder script")
+    try:
+        chosen = make_responder(responder, loaded)
+    except InputError as error:
+        _fail_with_problems(error)
+    name = responder if responder in BUILT_IN else Path(responder).stem
+    out_dir = out_dir or Path("out") / f"{loaded.scenario.metadata.id}-{name}-seed{seed}"
+    began = time.perf_counter()
+    drill = run_headless(loaded, chosen, seed=seed, timeline_path=out_dir / "timeline.jsonl",
+                         scenario_label=_scenario_label(path), responder_name=name, until=until)
+    elapsed = time.perf_counter() - began
+    outputs = write_outputs(loaded, drill.timeline.events, out_dir)
+    click.echo(outputs.summary(drill, elapsed))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check scenarios, runbooks, rubrics, responder scripts and rule files."""
+    from tabletop.scenario.loader import validate_files
+    from tabletop.scenario.problems import format_problems, has_errors
+
+    problems = validate_files(files)
+    if problems:
+        click.echo(format_problems(problems), err=True)
+    if has_errors(problems):
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"{len(files)} file(s) OK")
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["scenario", "rubric", "script"]), default="scenario", show_default=True)
+def schema(kind: str) -> None:
+    """Print the JSON Schema of a file kind, for editors."""
+    import json
+
+    from tabletop.scenario.schema import json_schema
+
+    click.echo(json.dumps(json_schema(kind), indent=2))
+
+
+def _recorded(timeline: Path, scenario: Path | None) -> tuple[Any, Any]:
+    """The recorded timeline and the scenario it was run on (checked by hash)."""
+    from tabletop.drill.timeline_reader import read_timeline
+    from tabletop.scenario.problems import InputError
+
+    try:
+        recorded = read_timeline(timeline)
+    except InputError as error:
+        _fail_with_problems(error)
+    if recorded.truncated:
+        click.echo(f"warning: {timeline}: the last line was incomplete (the drill was interrupted); "
+                   f"read {len(recorded.events)} complete events", err=True)
+    path = scenario or Path(recorded.header.scenario_path)
+    if not path.exists():
+        _fail(f"{timeline}: its scenario {path} is not there; pass --scenario PATH")
+    loaded = _load(path)
+    if loaded.sha256 != recorded.header.scenario_sha256:
+        click.echo(f"warning: {path} (or a file it refers to) changed since the drill was recorded", err=True)
+    return recorded, loaded
+
+
+@main.command()
+@click.argument("timeline", type=click.Path(path_type=Path))
+@click.option("--scenario", type=click.Path(path_type=Path), help="Scenario file (default: the one the timeline names).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write here instead of standard output.")
+def score(timeline: Path, scenario: Path | None, fmt: str, out: Path | None) -> None:
+    """Score a recorded drill against its rubric."""
+    import json
+
+    from tabletop.scoring.score import render_markdown, score_drill
+
+    recorded, loaded = _recorded(timeline, scenario)
+    result = score_drill(loaded.scenario, list(loaded.runbooks), loaded.rubric, recorded.events)
+    text = render_markdown(result) if fmt == "md" else json.dumps(result.to_json(), indent=2)
+    _emit(text, out)
+
+
+@main.command()
+@click.argument("timeline", type=click.Path(path_type=Path))
+@click.option("--scenario", type=click.Path(path_type=Path), help="Scenario file (default: the one the timeline names).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="File to write (default postmortems/<scenario>-<date>.md).")
+def postmortem(timeline: Path, scenario: Path | None, out: Path | None) -> None:
+    """Write a postmortem draft for a recorded drill."""
+    from tabletop.postmortem.draft import write_postmortem
+    from tabletop.scoring.score import score_drill
+
+    recorded, loaded = _recorded(timeline, scenario)
+    runbooks = list(loaded.runbooks)
+    result = score_drill(loaded.scenario, runbooks, loaded.rubric, recorded.events)
+    text = write_postmortem(loaded.scenario, runbooks, recorded.events, result)
+    day = recorded.header.start[:10]
+    target = out or Path("postmortems") / f"{loaded.scenario.metadata.id}-{day}-seed{recorded.header.seed}.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {target}")
+
+
+@main.command()
+@click.argument("timeline", type=click.Path(path_type=Path))
+@click.option("--verify", is_flag=True, help="Fail unless the replay reproduces the timeline byte for byte.")
+@click.option("--scenario", type=click.Path(path_type=Path), help="Scenario file (default: the one the timeline names).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the replayed timeline here.")
+def replay(timeline: Path, verify: bool, scenario: Path | None, out: Path | None) -> None:
+    """Re-run a recorded drill with its recorded commands."""
+    from tabletop.drill.replay import first_difference, replay_timeline
+
+    recorded, loaded = _recorded(timeline, scenario)
+    replayed = replay_timeline(loaded, recorded, out)
+    difference = first_difference(recorded, replayed)
+    if difference is None:
+        click.echo(f"replay of {timeline}: identical ({len(recorded.events)} events)")
+        return
+    click.echo(f"replay of {timeline}: differs at {difference}", err=True)
+    if verify:
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""A drill: the scenario's fleet, signals, pager and responders on one virtual clock.
+
+The drill owns the SimPy environment and the timeline. ``advance_to(t)`` runs the simulation
+up to (not including) time ``t``, executing queued responder commands at their times; a command
+due at the same instant as a simulation event runs first, so a replay that queues the recorded
+commands reproduces the same order. ``execute`` runs one command now (the console's way in).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from tabletop import __version__
+from tabletop.drill.command_line import Command
+from tabletop.drill.incident import Incident
+from tabletop.drill.injects import InjectScheduler
+from tabletop.drill.timeline import Event, Header, Timeline
+from tabletop.faults.background import BackgroundFailureProcess
+from tabletop.faults.injector import FaultInjector
+from tabletop.pager.pager import Pager
+from tabletop.scenario.loader import LoadedScenario
+from tabletop.scenario.model import Inject
+from tabletop.signals.promql import PromQLError, Query, parse_query
+from tabletop.signals.rule_engine import AlertTransition, RuleEngine
+from tabletop.signals.scraper import Scraper
+from tabletop.signals.slo import SloTracker
+from tabletop.signals.store import SeriesStore
+from tabletop.sim.fleet import Fleet
+from tabletop.sim.rng import Streams
+
+
+@dataclass
+class CommandResult:
+    ok: bool
+    message: str
+    output: str = ""
+    """Full text for the person who asked (query table, log lines, kubectl view)."""
+    event: Event | None = None
+
+
+class Drill:
+    def __init__(self, loaded: LoadedScenario, *, seed: int = 0, responder: str = "manual",
+                 timeline_path: Any = None, scenario_label: str | None = None) -> None:
+        scenario = loaded.scenario
+        self.loaded = loaded
+        self.scenario = scenario
+        self.seed = seed
+        self.env = simpy.Environment()
+        start = scenario.metadata.start
+        header = Header(
+            scenario_id=scenario.metadata.id, scenario_path=scenario_label or str(loaded.path),
+            scenario_sha256=loaded.sha256, seed=seed, responder=responder,
+            start=start.strftime("%Y-%m-%dT%H:%M:%SZ"), tabletop_version=__version__,
+        )
+        self.timeline = Timeline(header, timeline_path)
+        self._buffer: list[tuple[str, dict[str, Any], str | None]] | None = None
+        self.streams = Streams(seed)
+        self.fleet = Fleet(self.env, scenario.fleet, start=start, streams=self.streams, emit=self.record)
+        self.store = SeriesStore()
+        self.scraper = Scraper(self.store, self.fleet)
+        self.rules = RuleEngine(loaded.rule_groups, self.store, scenario.signals.evaluation_interval, self._on_alert)
+        self.pager = Pager(self.env, scenario, self.record)
+        self.injector = FaultInjector(self.fleet, list(scenario.faults), self.record)
+        if scenario.fleet.background_failures is not None:
+            BackgroundFailureProcess(self.fleet, scenario.fleet.background_failures, self.injector)
+        self.slo = SloTracker(scenario.slos, self.fleet.deployments, self.record, scenario.signals.scrape_interval)
+        self.injects = InjectScheduler(self.env, scenario.injects, self._deliver_inject)
+        self.incident = Incident()
+        self.runbooks = {runbook.id: runbook for runbook in loaded.runbooks}
+        self.failed_requests = {name: 0.0 for name in self.fleet.deployments}
+        self._queries: dict[str, Query] = {}
+        self._queue: list[tuple[float, int, str, Command | str]] = []
+        self._order = itertools.count()
+        self.ended = False
+        self.record("drill.started", {
+            "duration": scenario.metadata.duration, "scrape_interval": scenario.signals.scrape_interval,
+            "evaluation_interval": scenario.signals.evaluation_interval,
+            "participants": [p.id for p in scenario.participants],
+        })
+        self.env.process(self._signals())
+
+    @property
+    def now(self) -> float:
+        return self.env.now
+
+    # recording ---------------------------------------------------------------------------------
+    def record(self, kind: str, data: dict[str, Any], actor: str | None = None) -> Event | None:
+        """Append an event now (held back while a command runs, so the command comes first)."""
+        if self._buffer is not None:
+            self._buffer.append((kind, data, actor))
+            return None
+        return self.timeline.append(self.env.now, kind, data, actor)
+
+    # signals -------------------------------------------------------------------------------------
+    def _signals(self) -> Iterator[simpy.Event]:
+        """Scrape every scrape interval, then evaluate each rule group whose interval is due."""
+        scrape = self.scenario.signals.scrape_interval
+        intervals = [group.interval for group in self.rules.groups]
+        scrapes, evaluations = 0, [0] * len(intervals)
+        while True:
+            t = min([scrapes * scrape] + [n * i for n, i in zip(evaluations, intervals)])
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            if math.isclose(scrapes * scrape, t):
+                self._scrape(scrape)
+                scrapes += 1
+            due = [g for g, (n, i) in enumerate(zip(evaluations, intervals)) if math.isclose(n * i, t)]
+            for group in due:
+                self.rules.evaluate_group(group, t)
+                evaluations[group] += 1
+            if due:
+                self.injector.check_conditions(self.holds)
+                self.injects.check_conditions(self.holds)
+
+    def _scrape(self, dt: float) -> None:
+        for name, deployment in self.fleet.deployments.items():
+            step = deployment.step(dt)
+            self.failed_requests[name] += step.errors * dt
+        self.slo.observe(dt)
+        self.scraper.scrape()
+
+    def _on_alert(self, transition: AlertTransition) -> None:
+        data = {
+            "alertname": transition.alertname, "labels": transition.labels, "annotations": transition.annotations,
+            "value": transition.value, "group": transition.group,
+        }
+        if transition.state == "resolved":
+            data["was_firing"] = transition.was_firing
+        self.record(f"alert.{transition.state}", data)
+        if transition.state == "firing":
+            self.pager.alert_firing(transition.alertname, transition.labels, transition.annotations)
+        elif transition.state == "resolved" and transition.was_firing:
+            self.pager.alert_resolved(transition.alertname, transition.labels)
+
+    def query(self, expr: str) -> Query:
+        """Compiled PromQL, cached; raises PromQLError."""
+        query = self._queries.get(expr)
+        if query is None:
+            query = self._queries[expr] = parse_query(expr)
+        return query
+
+    def holds(self, expr: str) -> bool:
+        """A condition holds when its expression returns at least one sample (or a non-zero scalar)."""
+        try:
+            result = self.query(expr).instant(self.store, self.env.now)
+        except PromQLError:
+            return False
+        if isinstance(result, list):
+            return bool(result)
+        return bool(getattr(result, "value", result))
+
+    def _deliver_inject(self, inject: Inject) -> None:
+        self.incident.delivered_injects.add(inject.id)
+        self.record("inject.delivered", {
+            "inject": inject.id, "from": inject.from_, "channel": inject.channel, "message": inject.message.strip(),
+            "expects_reply": inject.expects_reply,
+        })
+
+    # commands and time -----------------------------------------------------------------------------
+    def submit(self, at: float, actor: str, command: Command | str) -> None:
+        """Queue a command to run at drill time ``at`` (rounded to the millisecond the timeline keeps).
+
+        A command runs before simulation events of the same instant. Responders reacting to an
+        event must therefore queue strictly after it, which ``at > now`` ensures."""
+        heapq.heappush(self._queue, (round(max(at, self.env.now), 3), next(self._order), actor, command))
+
+    def execute(self, actor: str, command: Command | str) -> CommandResult:
+        """Run a command now; it and everything it causes go on the timeline."""
+        from tabletop.drill.commands import run_command
+
+        return run_command(self, actor, command)
+
+    def advance_to(self, t: float) -> None:
+        """Simulate up to ``t`` (events at exactly ``t`` stay pending), running queued commands."""
+        env = self.env
+        while True:
+            next_command = self._queue[0][0] if self._queue else math.inf
+            next_event = env.peek()
+            if next_command < t and next_command <= next_event:
+                self._clock_to(next_command)
+                _, _, actor, command = heapq.heappop(self._queue)
+                self.execute(actor, command)
+            elif next_event < t:
+                env.step()
+            else:
+                break
+        self._clock_to(t)
+
+    def _clock_to(self, t: float) -> None:
+        if t > self.env.now:
+            self.env.run(until=t)
+
+    def run(self, until: float | None = None) -> None:
+        """Headless: simulate to ``until`` (the scenario's duration by default) and end the drill."""
+        self.advance_to(self.scenario.metadata.duration if until is None else until)
+        self.end("duration")
+
+    def end(self, reason: str) -> Event | None:
+        if self.ended:
+            return None
+        self.ended = True
+        event = self.record("drill.ended", {
+            "reason": reason, "slos": self.slo.summary(),
+            "failed_requests": {name: round(n) for name, n in self.failed_requests.items()},
+            "gpu_hours_lost": round(self.fleet.gpu_hours_lost(), 3),
+        })
+        self.timeline.close()
+        return event

@@ -1,0 +1,51 @@
+"""The files a finished drill leaves behind, and the summary printed after a headless run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tabletop.drill.timeline import Event
+from tabletop.durations import format_duration
+from tabletop.postmortem.draft import write_postmortem
+from tabletop.scenario.loader import LoadedScenario
+from tabletop.scoring.score import Score, render_markdown, score_drill
+
+if TYPE_CHECKING:
+    from tabletop.drill.engine import Drill
+
+
+@dataclass
+class Outputs:
+    folder: Path
+    score: Score
+    files: list[Path]
+
+    def summary(self, drill: "Drill", elapsed: float) -> str:
+        events = drill.timeline.events
+        count = lambda kind: sum(1 for e in events if e.kind == kind)  # noqa: E731
+        ended = next((e for e in reversed(events) if e.kind == "drill.ended"), None)
+        failed = sum(ended.data["failed_requests"].values()) if ended else 0
+        ratings = {r: sum(1 for c in self.score.criteria if c.rating == r) for r in "PSMU"}
+        header = drill.timeline.header
+        return "\n".join([
+            f"Drill {header.scenario_id} (seed {header.seed}, responder {header.responder}): "
+            f"{format_duration(drill.now)} simulated in {elapsed:.2f} s",
+            f"  faults injected {count('fault.injected')}, alerts fired {count('alert.firing')}, "
+            f"pages {count('page.triggered')}, commands {count('command')}, failed requests {failed:,}",
+            f"  score {self.score.total:.1f}/100  (P {ratings['P']}, S {ratings['S']}, M {ratings['M']}, U {ratings['U']})",
+            f"  wrote {', '.join(str(f) for f in self.files)}",
+        ])
+
+
+def write_outputs(loaded: LoadedScenario, events: list[Event], folder: Path) -> Outputs:
+    folder.mkdir(parents=True, exist_ok=True)
+    runbooks = list(loaded.runbooks)
+    score = score_drill(loaded.scenario, runbooks, loaded.rubric, events)
+    files = [folder / "timeline.jsonl", folder / "score.json", folder / "score.md", folder / "postmortem.md"]
+    files[1].write_text(json.dumps(score.to_json(), indent=2) + "\n", encoding="utf-8")
+    files[2].write_text(render_markdown(score) + "\n", encoding="utf-8")
+    files[3].write_text(write_postmortem(loaded.scenario, runbooks, events, score), encoding="utf-8")
+    return Outputs(folder, score, files)
