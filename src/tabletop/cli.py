@@ -96,7 +96,7 @@ def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_di
     drill = run_headless(loaded, chosen, seed=seed, timeline_path=out_dir / "timeline.jsonl",
                          scenario_label=_scenario_label(path), responder_name=name, until=until)
     elapsed = time.perf_counter() - began
-    outputs = write_outputs(loaded, drill.timeline.events, out_dir)
+    outputs = write_outputs(loaded, drill.timeline.header, drill.timeline.events, out_dir)
     click.echo(outputs.summary(drill, elapsed))
 
 
@@ -176,7 +176,7 @@ def postmortem(timeline: Path, scenario: Path | None, out: Path | None) -> None:
     recorded, loaded = _recorded(timeline, scenario)
     runbooks = list(loaded.runbooks)
     result = score_drill(loaded.scenario, runbooks, loaded.rubric, recorded.events)
-    text = write_postmortem(loaded.scenario, runbooks, recorded.events, result)
+    text = write_postmortem(loaded.scenario, runbooks, recorded.events, result, recorded.header)
     day = recorded.header.start[:10]
     target = out or Path("postmortems") / f"{loaded.scenario.metadata.id}-{day}-seed{recorded.header.seed}.md"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tabletop.drill.timeline import Event
+from tabletop.drill.timeline import Event, Header
 from tabletop.durations import format_duration
 from tabletop.postmortem.draft import write_postmortem
 from tabletop.scenario.loader import LoadedScenario
@@ -40,12 +40,12 @@ class Outputs:
         ])
 
 
-def write_outputs(loaded: LoadedScenario, events: list[Event], folder: Path) -> Outputs:
+def write_outputs(loaded: LoadedScenario, header: Header, events: list[Event], folder: Path) -> Outputs:
     folder.mkdir(parents=True, exist_ok=True)
     runbooks = list(loaded.runbooks)
     score = score_drill(loaded.scenario, runbooks, loaded.rubric, events)
     files = [folder / "timeline.jsonl", folder / "score.json", folder / "score.md", folder / "postmortem.md"]
     files[1].write_text(json.dumps(score.to_json(), indent=2) + "\n", encoding="utf-8")
     files[2].write_text(render_markdown(score) + "\n", encoding="utf-8")
-    files[3].write_text(write_postmortem(loaded.scenario, runbooks, events, score), encoding="utf-8")
+    files[3].write_text(write_postmortem(loaded.scenario, runbooks, events, score, header), encoding="utf-8")
     return Outputs(folder, score, files)

@@ -1,0 +1,80 @@
+"""Incident milestones (impact begins, detected, paged, ...) derived from the timeline.
+
+Scoring and the postmortem read these instead of re-deriving them, so both agree on when
+the incident started and ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tabletop.drill.timeline import Event
+
+LABELS: dict[str, str] = {
+    "impact_start": "Impact begins",
+    "detected": "Detected",
+    "paged": "Paged",
+    "acknowledged": "Acknowledged",
+    "mitigated": "Mitigated",
+    "resolved": "Resolved",
+}
+"""Milestone name → label, in incident order."""
+
+
+@dataclass(frozen=True)
+class Mark:
+    """When a milestone was reached and the event that establishes it."""
+
+    t: float
+    seq: int
+
+
+@dataclass(frozen=True)
+class Milestones:
+    impact_start: Mark | None
+    detected: Mark | None
+    paged: Mark | None
+    acknowledged: Mark | None
+    mitigated: Mark | None
+    """Customer impact ended for good (None while it lasts or when it cannot be told)."""
+    resolved: Mark | None
+
+    def reached(self) -> list[tuple[str, Mark]]:
+        """(name, mark) of the milestones reached, in ``LABELS`` order."""
+        marks = ((name, getattr(self, name)) for name in LABELS)
+        return [(name, mark) for name, mark in marks if mark is not None]
+
+
+def _first(events: Sequence[Event], kind: str) -> Mark | None:
+    event = next((e for e in events if e.kind == kind), None)
+    return Mark(event.t, event.seq) if event else None
+
+
+def _mitigated(events: Sequence[Event], root_cause_fault: str) -> Mark | None:
+    """The last breach end when no breach stays open; without breaches, the root fault's mitigation."""
+    open_breaches: set[str] = set()
+    last_end: Event | None = None
+    breached = False
+    for event in events:
+        if event.kind == "slo.breach_start":
+            breached = True
+            open_breaches.add(event.data.get("slo", ""))
+        elif event.kind == "slo.breach_end":
+            open_breaches.discard(event.data.get("slo", ""))
+            last_end = event
+    if breached:
+        return Mark(last_end.t, last_end.seq) if last_end and not open_breaches else None
+    fixed = next((e for e in events if e.kind == "fault.mitigated" and e.data.get("fault") == root_cause_fault), None)
+    return Mark(fixed.t, fixed.seq) if fixed else None
+
+
+def find_milestones(events: Sequence[Event], root_cause_fault: str) -> Milestones:
+    return Milestones(
+        impact_start=_first(events, "slo.breach_start") or _first(events, "fault.injected"),
+        detected=_first(events, "alert.firing"),
+        paged=_first(events, "page.triggered"),
+        acknowledged=_first(events, "page.acknowledged"),
+        mitigated=_mitigated(events, root_cause_fault),
+        resolved=_first(events, "incident.resolved"),
+    )
