@@ -99,6 +99,7 @@ def delete(fleet: "Fleet", pod: Pod, reason: str, grace: float = TERMINATION_GRA
     if pod.state is PodState.PENDING:
         fleet.unqueue(pod)
     pod.state = PodState.TERMINATING
+    pod.deleted_at = fleet.now
     pod.generation += 1
     fleet.event(pod.ref, "Killing", f"Stopping container {pod.container} ({reason})")
     pod.owner.pod_deleted(pod)

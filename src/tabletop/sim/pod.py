@@ -54,6 +54,8 @@ class Pod:
     last_terminated_reason: str | None = None
     container_started_at: float | None = None
     ready_since: float | None = None
+    deleted_at: float | None = None
+    """When the pod was marked for deletion (kube_pod_deletion_timestamp)."""
     backoff_level: int = 0
     generation: int = 0
     """Bumped on every state change that makes earlier timers of this pod obsolete."""
