@@ -157,6 +157,8 @@ def parse_command(line: str) -> Command:
     if words[0] == "kubectl":
         return _from_kubectl(words[1:])
     name, rest = words[0], words[1:]
+    if name in RAW_TEXT:
+        return _raw_text_command(name, line)
     spec = COMMANDS.get(name)
     if spec is None:
         from difflib import get_close_matches
@@ -208,6 +210,26 @@ def parse_command(line: str) -> Command:
     if name == "mitigate":
         _check_mitigation(args)
     return Command(name, args)
+
+
+RAW_TEXT = ("query", "note", "status")
+"""Commands whose whole argument is free text, taken as typed (PromQL keeps its quotes)."""
+
+
+def _raw_text_command(name: str, line: str) -> Command:
+    """``query sum(x{job="a"})`` keeps its quotes; a text quoted as a whole (as ``line()``
+    writes it) is unquoted."""
+    raw = line.strip()[len(name):].strip()
+    if raw[:1] in ("'", '"'):
+        try:
+            words = shlex.split(raw)
+        except ValueError:
+            words = []
+        if len(words) == 1:
+            raw = words[0]
+    if not raw:
+        raise CommandSyntaxError(f"{name}: missing {COMMANDS[name].args[0].name.upper()}; usage: {COMMANDS[name].usage()}")
+    return Command(name, {COMMANDS[name].args[0].name: raw})
 
 
 def _check_mitigation(args: dict[str, Any]) -> None:

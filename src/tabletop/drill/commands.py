@@ -240,6 +240,9 @@ def _step(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[s
         sub = parse_command(step_command.fill(params))
         if sub.name == "step":
             raise Refusal("a runbook step cannot run another step")
+        if sub.name == "ack" and _acknowledged(drill, sub.args.get("page"), actor):
+            messages.append("already acknowledged")
+            continue
         message, output = HANDLERS[sub.name](drill, actor, sub.args, seq)
         messages.append(message)
         if output:
@@ -249,6 +252,14 @@ def _step(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[s
     _effect(drill, "runbook.step", actor, seq, runbook=runbook.id, step=step.number, title=step.title)
     summary = f"step {step.number} done: {step.title}" + (f" ({'; '.join(messages)})" if messages else "")
     return summary, "\n\n".join(outputs)
+
+
+def _acknowledged(drill: "Drill", page_id: str | None, actor: str) -> bool:
+    """A runbook's 'acknowledge' step is done once the page is acknowledged, by anyone."""
+    try:
+        return drill.pager.find(page_id, actor).state != "triggered"
+    except PagerError:
+        return False
 
 
 HANDLERS: dict[str, Handler] = {

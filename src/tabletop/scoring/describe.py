@@ -36,7 +36,7 @@ _TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "alert.pending": lambda d: f"alert {d.get('alertname')} pending",
     "alert.firing": lambda d: f"alert {d.get('alertname')} firing",
     "alert.resolved": lambda d: f"alert {d.get('alertname')} resolved",
-    "slo.breach_start": lambda d: f"SLO {d.get('slo')} breached (good {_percent(d.get('sli'))}, objective {d.get('objective')}%)",
+    "slo.breach_start": lambda d: f"SLO {d.get('slo')} breached (good {_percent(d.get('sli'))}, objective {_percent(d.get('objective'))})",
     "slo.breach_end": lambda d: f"SLO {d.get('slo')} breach over ({d.get('bad')} of {d.get('total')} requests bad)",
     "page.triggered": lambda d: f"page {d.get('page')} triggered: {_clip(d.get('title', ''))}",
     "page.alert_added": lambda d: f"alert {d.get('alertname')} added to page {d.get('page')}",

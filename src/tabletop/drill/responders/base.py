@@ -54,6 +54,10 @@ class Knowledge:
         """A value for a runbook ``<placeholder>``, from the ground truth and the fleet now."""
         if name == "pod":
             return self._broken_pod()
+        if name == "replicas":
+            scaled = next((f.target.partition("/")[2] for f in self.fixes if f.action == "scale"), None)
+            deployment = self.drill.fleet.deployments.get(scaled or "")
+            return str(deployment.spec.replicas + 1) if deployment else None
         if self.root_fault.target.startswith(f"{name}/"):
             return self.root_fault.target.partition("/")[2]
         for fix in self.fixes:
@@ -94,4 +98,5 @@ class Knowledge:
         if breaches and drill.now - breaches[-1] < 300:
             return False
         first = drill.pager.pages[0] if drill.pager.pages else None
-        return first is not None and (not first.open or not first.alerts)
+        unowned = any(p.open and p.state == "triggered" for p in drill.pager.pages)
+        return first is not None and (not first.open or not first.alerts) and not unowned

@@ -33,6 +33,7 @@ class ExpertResponder(Responder):
         self.resolved = False
         self.runbook = next(iter(self.drill.runbooks.values()), None)
         self.fixes_applied = False
+        self.last_status = -STATUS_EVERY
         self._plan_handoffs()
 
     # who does what ------------------------------------------------------------------------------
@@ -149,6 +150,11 @@ class ExpertResponder(Responder):
     def _status_update(self, reschedule: bool = True, final: bool = False) -> None:
         if self.resolved and not final:
             return
+        if reschedule:
+            self.wake(STATUS_EVERY, self._status_update)
+        if not final and self.drill.now - self.last_status < STATUS_EVERY / 2:
+            return
+        self.last_status = self.drill.now
         incident = self.drill.incident
         fault = self.know.root_fault
         if final:
@@ -159,8 +165,6 @@ class ExpertResponder(Responder):
         else:
             text = "Investigating elevated errors and latency; responders engaged; next update in 10 minutes."
         self.do(1, self.role("comms"), f"status '{text}'")
-        if reschedule:
-            self.wake(STATUS_EVERY, self._status_update)
 
     # shift changes ---------------------------------------------------------------------------------------
     def _plan_handoffs(self) -> None:
