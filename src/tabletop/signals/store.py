@@ -31,20 +31,23 @@ class Series:
     """All labels including ``__name__``."""
     ts: list[float] = field(default_factory=list)
     vs: list[float | None] = field(default_factory=list)
+    last_stale: int = -1
+    """Index of the newest stale marker (-1: none), kept by ``end_scrape`` and ``write`` so
+    readers can skip scanning windows for stale markers."""
 
     @property
     def name(self) -> str:
         return self.labels["__name__"]
 
-    def window(self, start: float, end: float, *, left_open: bool = True) -> tuple[int, int]:
-        """Index range of samples with ``start < t <= end`` (``start <= t`` if not left_open)."""
-        lo = bisect_right(self.ts, start) if left_open else bisect_left(self.ts, start)
-        return lo, bisect_right(self.ts, end)
+    def window(self, start: float, end: float) -> tuple[int, int]:
+        """Index range of samples with ``start <= t <= end`` (Prometheus 2.x range selection)."""
+        lo = bisect_left(self.ts, start)
+        return lo, bisect_right(self.ts, end, lo)
 
     def last_at(self, t: float, lookback: float) -> float | None:
-        """Value of the newest sample in ``(t - lookback, t]``; None if none or if it is stale."""
+        """Value of the newest sample in ``[t - lookback, t]``; None if none or if it is stale."""
         hi = bisect_right(self.ts, t)
-        if hi == 0 or self.ts[hi - 1] <= t - lookback:
+        if hi == 0 or self.ts[hi - 1] < t - lookback:
             return None
         return self.vs[hi - 1]
 
@@ -111,6 +114,7 @@ class SeriesStore:
         t = self._scrape_time
         for sid in self._live_before - self._live_now:
             series = self._series[sid]
+            series.last_stale = len(series.ts)
             series.ts.append(t)  # type: ignore[arg-type]
             series.vs.append(STALE)
         self._live_before = self._live_now
@@ -121,6 +125,8 @@ class SeriesStore:
         series = self._series[sid]
         if series.ts and t < series.ts[-1]:
             raise ValueError(f"sample at {t} is older than the newest sample of {series.labels}")
+        if value is STALE:
+            series.last_stale = len(series.ts)
         series.ts.append(t)
         series.vs.append(value)
 

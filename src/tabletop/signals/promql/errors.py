@@ -43,12 +43,14 @@ def _mask_literals(text: str) -> str:
 
 
 def locate(text: str, pattern: str) -> tuple[int, int] | None:
-    """1-based (line, column) of the first match of ``pattern`` outside literals and comments."""
+    """1-based (line, column) of the first match of ``pattern`` outside literals and comments;
+    of its group ``at`` when it has one."""
     match = re.search(pattern, _mask_literals(text))
     if match is None:
         return None
-    before = text[: match.start()]
-    return before.count("\n") + 1, match.start() - before.rfind("\n")
+    start = match.start("at") if "at" in match.re.groupindex else match.start()
+    before = text[:start]
+    return before.count("\n") + 1, start - before.rfind("\n")
 
 
 def refusal(text: str, message: str, construct: str, pattern: str | None) -> PromQLError:

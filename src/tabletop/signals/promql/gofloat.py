@@ -7,6 +7,7 @@ Python's ``math.floor`` returns an int; Python prints ``inf`` where Go prints ``
 from __future__ import annotations
 
 import math
+import re
 
 NAN = math.nan
 INF = math.inf
@@ -36,14 +37,66 @@ def _odd_integer(y: float) -> bool:
 
 
 def pow_(x: float, y: float) -> float:
+    """Go's ``math.Pow``, ported: its own algorithm, so results agree to the last bit."""
+    if y == 0 or x == 1:
+        return 1.0
+    if y == 1:
+        return x
+    if x != x or y != y:
+        return NAN
+    if x == 0:
+        negative_zero = math.copysign(1.0, x) < 0
+        if y < 0:
+            return -INF if negative_zero and _odd_integer(y) else INF
+        return x if negative_zero and _odd_integer(y) else 0.0
+    if math.isinf(y):
+        if x == -1:
+            return 1.0
+        return 0.0 if (abs(x) < 1) == (y > 0) else INF
+    if math.isinf(x):
+        if x < 0:
+            return pow_(1 / x, -y)  # Pow(-0, -y)
+        return 0.0 if y < 0 else INF
+    if y == 0.5:
+        return math.sqrt(x) if x >= 0 else NAN
+    if y == -0.5:
+        return div(1.0, math.sqrt(x)) if x >= 0 else NAN
+    yf, yi = math.modf(abs(y))
+    if yf != 0 and x < 0:
+        return NAN
+    if yi >= 2.0**63:  # a huge even integer: overflow or underflow, except for x == -1
+        if x == -1:
+            return 1.0
+        return 0.0 if (abs(x) < 1) == (y > 0) else INF
+    a1 = 1.0  # the answer is a1 * 2**ae
+    ae = 0
+    if yf != 0:
+        if yf > 0.5:
+            yf -= 1
+            yi += 1
+        a1 = exp(yf * math.log(x))
+    x1, xe = math.frexp(x)
+    i = int(yi)
+    while i != 0:
+        if xe < -(1 << 12) or (1 << 12) < xe:
+            ae += xe  # catastrophic overflow: let ldexp handle it
+            break
+        if i & 1:
+            a1 *= x1
+            ae += xe
+        x1 *= x1
+        xe <<= 1
+        if x1 < 0.5:
+            x1 += x1
+            xe -= 1
+        i >>= 1
+    if y < 0:
+        a1 = 1 / a1
+        ae = -ae
     try:
-        return math.pow(x, y)
-    except ValueError:
-        if x == 0:  # zero to a negative power
-            return math.copysign(INF, x) if _odd_integer(y) else INF
-        return NAN  # negative base, non-integer exponent
+        return math.ldexp(a1, ae)
     except OverflowError:
-        return -INF if x < 0 and _odd_integer(y) else INF
+        return math.copysign(INF, a1)
 
 
 def floor(x: float) -> float:
@@ -109,6 +162,18 @@ def fmin(a: float, b: float) -> float:
     if a != a or b != b:
         return NAN
     return a if a < b else b
+
+
+_GO_FLOAT = re.compile(
+    r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)", re.IGNORECASE
+)
+
+
+def parse_float(text: str) -> float | None:
+    """``text`` as Go's ``strconv.ParseFloat`` reads a decimal number; None if it is not one."""
+    if _GO_FLOAT.fullmatch(text) is None:
+        return None
+    return float(text)
 
 
 def _digits(x: float) -> tuple[str, int]:

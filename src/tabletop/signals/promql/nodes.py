@@ -24,7 +24,7 @@ class Context:
 
     def __init__(self, store: SeriesStore, t: float) -> None:
         self.store = store
-        self.t = t
+        self.t = float(t)
 
 
 class Node(ABC):

@@ -88,10 +88,18 @@ class VectorSelector(Node):
 
     def eval(self, ctx: Context) -> Vector:
         ref = ctx.t - self.offset
+        oldest = ref - LOOKBACK
         out = []
         for series, labels, _ in self.selector.entries(ctx.store):
-            i = newest(series.ts, ref)
-            if i >= 0:
+            ts = series.ts  # newest() inlined: this loop is the hottest in rule evaluation
+            i = len(ts) - 1
+            if i < 0:
+                continue
+            if ts[i] > ref:
+                i = bisect_right(ts, ref) - 1
+                if i < 0:
+                    continue
+            if ts[i] >= oldest:
                 value = series.vs[i]
                 if value is not None:
                     out.append((labels, value))

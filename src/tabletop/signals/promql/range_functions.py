@@ -1,0 +1,277 @@
+"""Functions of a range vector: rate and friends, ``*_over_time``, deriv, predict_linear...
+
+Each function is a kernel that gets one series' window, the samples ``ts[lo:hi]``/``vs[lo:hi]``
+(non-stale, with ``start <= t <= end``), and returns the output value, or None when the series
+has no output (e.g. rate with fewer than two samples). Kernels get the whole columns and
+indices rather than slices: most only need a few of the window's samples.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+
+from tabletop.signals.promql.gofloat import NAN, div
+from tabletop.signals.promql.labels import Vector, ensure_unique
+from tabletop.signals.promql.nodes import VECTOR, Context, Node
+from tabletop.signals.promql.selectors import RangeSelector
+from tabletop.signals.promql.stats import (
+    kahan_inc,
+    linear_regression,
+    maximum,
+    mean,
+    minimum,
+    quantile,
+)
+
+Column = list[float]
+
+
+class Window:
+    """Bounds of the range at one evaluation, and the evaluation time itself."""
+
+    __slots__ = ("start", "end", "range", "now")
+
+    def __init__(self, start: float, end: float, range_: float, now: float) -> None:
+        self.start = start
+        self.end = end
+        self.range = range_
+        self.now = now
+
+
+Kernel = Callable[[Column, Column, int, int, Window, float], "float | None"]
+
+
+def _extrapolated_rate(is_counter: bool, is_rate: bool) -> Kernel:
+    """Prometheus's extrapolatedRate: rate, increase and delta."""
+
+    def kernel(ts: Column, vs: Column, lo: int, hi: int, w: Window, _: float) -> float | None:
+        n = hi - lo
+        if n < 2:
+            return None
+        first = vs[lo]
+        result = vs[hi - 1] - first
+        if is_counter:
+            window = vs[lo:hi]
+            # Python's sort keeps a list as it is exactly when no value is below its predecessor.
+            if sorted(window) != window:
+                prev = first
+                for v in window:
+                    if v < prev:
+                        result += prev
+                    prev = v
+        to_start = ts[lo] - w.start
+        to_end = w.end - ts[hi - 1]
+        sampled = ts[hi - 1] - ts[lo]
+        average = sampled / (n - 1)
+        if is_counter and result > 0 and first >= 0:
+            to_zero = sampled * (first / result)
+            if to_zero < to_start:
+                to_start = to_zero
+        threshold = average * 1.1
+        interval = sampled
+        interval += to_start if to_start < threshold else average / 2
+        interval += to_end if to_end < threshold else average / 2
+        factor = div(interval, sampled)
+        if is_rate:
+            factor /= w.range
+        return result * factor
+
+    return kernel
+
+
+def _instant_value(is_rate: bool) -> Kernel:
+    """irate and idelta: from the last two samples."""
+
+    def kernel(ts: Column, vs: Column, lo: int, hi: int, w: Window, _: float) -> float | None:
+        if hi - lo < 2:
+            return None
+        last, previous = vs[hi - 1], vs[hi - 2]
+        result = last if is_rate and last < previous else last - previous
+        interval = ts[hi - 1] - ts[hi - 2]
+        if interval == 0:
+            return None
+        return result / interval if is_rate else result
+
+    return kernel
+
+
+def _of_values(fn: Callable[[Column], float]) -> Kernel:
+    """A kernel of the window's values only."""
+
+    def kernel(ts: Column, vs: Column, lo: int, hi: int, w: Window, _: float) -> float:
+        return fn(vs[lo:hi])
+
+    return kernel
+
+
+def _sum(values: Column) -> float:
+    total = 0.0
+    c = 0.0
+    for v in values:
+        t = total + v
+        if abs(total) >= abs(v):
+            c += (total - t) + v
+        else:
+            c += (v - t) + total
+        total = t
+    return total if math.isinf(total) else total + c
+
+
+def _stdvar(values: Column) -> float:
+    count = 0.0
+    running = c_running = 0.0
+    aux = c_aux = 0.0
+    for v in values:
+        count += 1
+        delta = v - (running + c_running)
+        running, c_running = kahan_inc(delta / count, running, c_running)
+        aux, c_aux = kahan_inc(delta * (v - (running + c_running)), aux, c_aux)
+    return (aux + c_aux) / count
+
+
+def _changes(values: Column) -> float:
+    changes = 0
+    prev = values[0]
+    for v in values:
+        if v != prev and (v == v or prev == prev):
+            changes += 1
+        prev = v
+    return float(changes)
+
+
+def _resets(values: Column) -> float:
+    resets = 0
+    prev = values[0]
+    for v in values:
+        if v < prev:
+            resets += 1
+        prev = v
+    return float(resets)
+
+
+def _count(ts: Column, vs: Column, lo: int, hi: int, w: Window, _: float) -> float:
+    return float(hi - lo)
+
+
+def _last(ts: Column, vs: Column, lo: int, hi: int, w: Window, _: float) -> float:
+    return vs[hi - 1]
+
+
+def _present(ts: Column, vs: Column, lo: int, hi: int, w: Window, _: float) -> float:
+    return 1.0
+
+
+def _quantile(ts: Column, vs: Column, lo: int, hi: int, w: Window, q: float) -> float:
+    return quantile(q, vs[lo:hi])
+
+
+def _deriv(ts: Column, vs: Column, lo: int, hi: int, w: Window, _: float) -> float | None:
+    if hi - lo < 2:
+        return None
+    return linear_regression(ts[lo:hi], vs[lo:hi], ts[lo])[0]
+
+
+def _predict_linear(ts: Column, vs: Column, lo: int, hi: int, w: Window, duration: float) -> float | None:
+    if hi - lo < 2:
+        return None
+    slope, intercept = linear_regression(ts[lo:hi], vs[lo:hi], w.now)
+    return slope * duration + intercept
+
+
+KERNELS: dict[str, Kernel] = {
+    "rate": _extrapolated_rate(is_counter=True, is_rate=True),
+    "increase": _extrapolated_rate(is_counter=True, is_rate=False),
+    "delta": _extrapolated_rate(is_counter=False, is_rate=False),
+    "irate": _instant_value(is_rate=True),
+    "idelta": _instant_value(is_rate=False),
+    "avg_over_time": _of_values(mean),
+    "sum_over_time": _of_values(_sum),
+    "min_over_time": _of_values(minimum),
+    "max_over_time": _of_values(maximum),
+    "count_over_time": _count,
+    "last_over_time": _last,
+    "present_over_time": _present,
+    "quantile_over_time": _quantile,
+    "stddev_over_time": _of_values(lambda values: math.sqrt(_stdvar(values))),
+    "stdvar_over_time": _of_values(_stdvar),
+    "changes": _of_values(_changes),
+    "resets": _of_values(_resets),
+    "deriv": _deriv,
+    "predict_linear": _predict_linear,
+}
+
+
+class RangeFunction(Node):
+    """A kernel applied to every series a range selector selects; drops the metric name
+    except for ``last_over_time``."""
+
+    type = VECTOR
+
+    def __init__(self, kernel: Kernel, matrix: RangeSelector, param: Node | None, keep_name: bool):
+        self.kernel = kernel
+        self.matrix = matrix
+        self.param = param
+        self.keep_name = keep_name
+
+    def eval(self, ctx: Context) -> Vector:
+        matrix = self.matrix
+        end = ctx.t - matrix.offset
+        start = end - matrix.range
+        w = Window(start, end, matrix.range, ctx.t)
+        param = self.param.eval(ctx) if self.param is not None else NAN
+        kernel = self.kernel
+        keep_name = self.keep_name
+        out = []
+        for series, labels, bare in matrix.selector.entries(ctx.store):
+            ts = series.ts
+            if not ts:
+                continue
+            newest = ts[-1]
+            if newest < start:
+                continue
+            lo = bisect_left(ts, start)
+            if newest <= end:
+                hi = len(ts)
+            else:
+                hi = bisect_right(ts, end, lo)
+                if hi == lo:
+                    continue
+            vs = series.vs
+            if series.last_stale >= lo:  # stale markers are not samples
+                kept = [i for i in range(lo, hi) if vs[i] is not None]
+                if not kept:
+                    continue
+                ts = [ts[i] for i in kept]
+                vs = [vs[i] for i in kept]
+                lo, hi = 0, len(kept)
+            value = kernel(ts, vs, lo, hi, w, param)
+            if value is not None:
+                out.append((labels if keep_name else bare, value))
+        if not keep_name and matrix.selector.names_vary:
+            ensure_unique(out)
+        return out
+
+
+class AbsentOverTime(Node):
+    """``absent_over_time``: one sample (labels from the selector's equality matchers) when no
+    selected series has a sample in the range."""
+
+    type = VECTOR
+
+    def __init__(self, matrix: RangeSelector, labels: dict[str, str]) -> None:
+        self.matrix = matrix
+        self.labels = labels
+
+    def eval(self, ctx: Context) -> Vector:
+        matrix = self.matrix
+        end = ctx.t - matrix.offset
+        start = end - matrix.range
+        for series, _, _ in matrix.selector.entries(ctx.store):
+            ts = series.ts
+            lo = bisect_left(ts, start)
+            hi = bisect_right(ts, end, lo)
+            if any(v is not None for v in series.vs[lo:hi]):
+                return []
+        return [(dict(self.labels), 1.0)]
