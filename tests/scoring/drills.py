@@ -17,7 +17,9 @@ from tabletop.scenario.runbook import Runbook, load_runbook
 from tabletop.scoring.rubric import Rubric
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIO_PATH = ROOT / "scenarios" / "serving-gpu-node-failure.yaml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SCENARIO_PATH = FIXTURES / "scenarios" / "serving-gpu-node-failure.yaml"
+"""A frozen copy of the bundled drill, so that tuning the bundled scenario leaves these tests alone."""
 RUBRIC_PATH = ROOT / "src" / "tabletop" / "scoring" / "data" / "default-rubric.yaml"
 
 
@@ -37,7 +39,7 @@ def rubric_for(scenario: Scenario) -> Rubric:
     return Rubric.model_validate(raw)
 
 
-STEPS = {step.number: step.title for step in load_runbook(ROOT / "runbooks" / "serving-gpu-node-failure.md")[0].steps}
+STEPS = {step.number: step.title for step in load_runbook(FIXTURES / "runbooks" / "serving-gpu-node-failure.md")[0].steps}
 """Titles of the bundled runbook's steps."""
 
 
