@@ -1,0 +1,588 @@
+"""Cross-reference checks: every name a scenario uses must name something that exists.
+
+Each problem is located at the referring key. Names are looked up in the raw data of the
+file, so a schema error in one section hides no reference problem elsewhere: a reference is
+checked whenever both it and the names it can refer to are strings in the file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from typing import Annotated, Any
+
+from tabletop.drill.command_line import CommandSyntaxError, parse_command
+from tabletop.durations import format_duration
+from tabletop.scenario.faults import TARGET_KIND
+from tabletop.scenario.fleet import Fleet, NodePool
+from tabletop.scenario.model import RubricChoice, Scenario
+from tabletop.scenario.problems import PathPart, Problem, format_path
+from tabletop.scenario.validation import hint, validate
+from tabletop.scenario.yaml_source import Source
+from tabletop.scoring.rubric import Criterion, Rubric
+from tabletop.signals.promql import PromQLError, parse_query
+from tabletop.signals.templating import check_template
+from tabletop.sim.action_specs import ACTIONS, TARGET_KINDS
+
+Path_ = tuple[PathPart, ...]
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_DEFAULT_GPUS_PER_NODE = NodePool.model_fields["gpus_per_node"].default
+
+
+def each(data: Any, *pattern: PathPart) -> Iterator[tuple[Path_, Any]]:
+    """(path, value) of every value ``pattern`` reaches in raw data; ``"*"`` runs over a list."""
+    if not pattern:
+        yield (), data
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        children = list(enumerate(data)) if isinstance(data, list) else []
+    else:
+        children = [(head, data[head])] if isinstance(data, dict) and head in data else []
+    for key, child in children:
+        for path, value in each(child, *rest):
+            yield (key,) + path, value
+
+
+def strings(data: Any, *pattern: PathPart) -> list[str]:
+    return [value for _, value in each(data, *pattern) if isinstance(value, str)]
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _no(kind: str, name: str, names: Sequence[str]) -> str:
+    names = list(dict.fromkeys(names))
+    kinds = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+    return f"no {kind} {name!r}{hint(name, names)}; {kinds}: {', '.join(names) or 'none'}"
+
+
+# -- the fleet's objects --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pool:
+    name: str
+    nodes: int | None
+    """None: not known (the file does not say it right)."""
+    gpus_per_node: int | None
+
+
+class Inventory:
+    """The objects of a fleet (as raw data) that targets (``kind/name``) can name."""
+
+    def __init__(self, fleet: Any) -> None:
+        self.pools: dict[str, _Pool] = {}
+        for _, pool in each(fleet, "node_pools", "*"):
+            if isinstance(pool, dict) and isinstance(pool.get("name"), str):
+                gpus = pool.get("gpus_per_node", _DEFAULT_GPUS_PER_NODE)
+                self.pools[pool["name"]] = _Pool(pool["name"], _whole(pool.get("nodes")), _whole(gpus))
+        self.job_pools: dict[str, Any] = {
+            job["name"]: job.get("node_pool")
+            for _, job in each(fleet, "training_jobs", "*")
+            if isinstance(job, dict) and isinstance(job.get("name"), str)
+        }
+        self.names: dict[str, list[str]] = {
+            "deployment": strings(fleet, "deployments", "*", "name"),
+            "job": list(self.job_pools),
+            "featurestore": strings(fleet, "feature_stores", "*", "name"),
+            "pipeline": strings(fleet, "feature_pipelines", "*", "name"),
+        }
+
+    def node(self, name: str) -> tuple[_Pool, int] | None:
+        """The pool and index of node ``<pool>-<index>``."""
+        pool_name, _, index = name.rpartition("-")
+        pool = self.pools.get(pool_name)
+        if pool is None or not index.isdigit() or str(int(index)) != index:
+            return None
+        if pool.nodes is not None and int(index) >= pool.nodes:
+            return None
+        return pool, int(index)
+
+    def matches(self, kind: str, pattern: str) -> bool:
+        """Whether ``pattern`` (shell wildcards allowed) names at least one object of ``kind``."""
+        if kind == "node":
+            return self.node(pattern) is not None or any(_pool_matches(p, pattern) for p in self.pools.values())
+        if kind == "pod":
+            return _pod_matches(pattern, self.names["deployment"], self.names["job"])
+        return any(fnmatch.fnmatchcase(name, pattern) for name in self.names.get(kind, []))
+
+    def missing(self, kind: str, name: str) -> str:
+        """Why ``kind/name`` names nothing, with the names there are."""
+        if kind == "node":
+            ranges = [_node_range(p) for p in self.pools.values()]
+            pool = name.rpartition("-")[0]
+            near = hint(pool, self.pools) if pool not in self.pools else ""
+            return f"no node {name!r}{near}; nodes are {', '.join(ranges) or 'none'}"
+        if kind == "pod":
+            owners = self.names["deployment"] + self.names["job"]
+            return (f"no pod matches {name!r}; pods are named <deployment>-<hash>-<suffix> or "
+                    f"<job>-worker-<n> ({', '.join(owners) or 'none'})")
+        return _no(kind, name, self.names.get(kind, []))
+
+
+def _node_range(pool: _Pool) -> str:
+    if pool.nodes is None:
+        return f"{pool.name}-<n>"
+    return f"{pool.name}-0" + (f" to {pool.name}-{pool.nodes - 1}" if pool.nodes > 1 else "")
+
+
+def _pool_matches(pool: _Pool, pattern: str) -> bool:
+    if not any(c in pattern for c in "*?["):
+        return False
+    count = 1000 if pool.nodes is None else min(pool.nodes, 1000)
+    return any(fnmatch.fnmatchcase(f"{pool.name}-{index}", pattern) for index in range(count))
+
+
+def _pod_matches(pattern: str, deployments: Iterable[str], jobs: Iterable[str]) -> bool:
+    """Pods are named ``<deployment>-<hash>-<suffix>`` (random) or ``<job>-worker-<n>``.
+
+    A pattern counts as matching an owner's pods when it matches a sample pod name, or when
+    the pattern with its wildcards filled in has the pod-name form for that owner.
+    """
+    filled = [re.sub(r"\[[^]]*]|[*?]", fill, pattern) for fill in ("a", "a-a")]
+    owners = [(name, f"{name}-6d4cf56db6-x7k2p", rf"{re.escape(name)}-[a-z0-9]+-[a-z0-9]+") for name in deployments]
+    owners += [(name, f"{name}-worker-0", rf"{re.escape(name)}-worker-\d+") for name in jobs]
+    return any(
+        fnmatch.fnmatchcase(sample, pattern) or any(re.fullmatch(form, text) for text in filled)
+        for _, sample, form in owners
+    )
+
+
+# -- the checks ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sections:
+    """The sections of a scenario that the typed checks need; None where missing or invalid."""
+
+    metadata: Any = None
+    fleet: Any = None
+    faults: Any = None
+    injects: Any = None
+    rubric: Any = None
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Sections:
+        return cls(**{f.name: getattr(scenario, f.name) for f in fields(cls)})
+
+    @classmethod
+    def from_source(cls, source: Source) -> Sections:
+        """Each section validated on its own (its problems are left to the whole-file check)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            info = Scenario.model_fields[f.name]
+            key = info.alias or f.name
+            if key not in source.data:
+                values[f.name] = None if info.is_required() else info.get_default(call_default_factory=True)
+                continue
+            tp = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+            values[f.name] = validate(tp, source, (key,))[0]
+        return cls(**values)
+
+
+_UNIQUE: tuple[tuple[Path_, str], ...] = (
+    (("fleet", "node_pools"), "name"),
+    (("fleet", "deployments"), "name"),
+    (("fleet", "training_jobs"), "name"),
+    (("fleet", "feature_stores"), "name"),
+    (("fleet", "feature_pipelines"), "name"),
+    (("faults",), "id"),
+    (("slos",), "id"),
+    (("participants",), "id"),
+    (("rotas",), "id"),
+    (("escalation_policies",), "id"),
+    (("injects",), "id"),
+)
+"""Lists whose items need distinct names: (path of the list, key of the name)."""
+
+_POOLS = ("fleet", "node_pools", "*", "name")
+_STORES = ("fleet", "feature_stores", "*", "name")
+_POLICIES = ("escalation_policies", "*", "id")
+_REFERENCES: tuple[tuple[Path_, Path_, str], ...] = (
+    (("fleet", "deployments", "*", "node_pool"), _POOLS, "node pool"),
+    (("fleet", "training_jobs", "*", "node_pool"), _POOLS, "node pool"),
+    (("fleet", "deployments", "*", "depends_on", "*"), _STORES, "feature store"),
+    (("fleet", "feature_pipelines", "*", "store"), _STORES, "feature store"),
+    (("rotas", "*", "members", "*"), ("participants", "*", "id"), "participant"),
+    (("routing", "policy"), _POLICIES, "escalation policy"),
+    (("routing", "routes", "*", "policy"), _POLICIES, "escalation policy"),
+    (("slos", "*", "deployment"), ("fleet", "deployments", "*", "name"), "deployment"),
+    (("ground_truth", "root_cause", "fault"), ("faults", "*", "id"), "fault"),
+)
+"""(pattern of the referring values, pattern of the names they refer to, kind of name)."""
+
+
+def check_references(source: Source, sections: Sections) -> list[Problem]:
+    """All cross-reference problems of a scenario, and the warnings of its valid sections."""
+    data = source.data
+    problems = _unique_names(source)
+    for referring, named, kind in _REFERENCES:
+        names = strings(data, *named)
+        for path, name in each(data, *referring):
+            if isinstance(name, str) and name not in names:
+                problems.append(source.problem(path, _no(kind, name, names)))
+    problems += _notify_targets(source)
+    inventory = Inventory(data.get("fleet"))
+    problems += _fault_targets(source, inventory)
+    problems += _action_refs(source, inventory)
+    problems += _conditions(source)
+    problems += check_rule_groups(source, ("rules", "groups"))
+    if sections.fleet is not None:
+        problems += _gpu_demand(sections.fleet, source)
+    if sections.metadata is not None:
+        problems += _after_the_end(sections, source)
+    return problems
+
+
+def _unique_names(source: Source) -> list[Problem]:
+    problems: list[Problem] = []
+    for path, key in _UNIQUE:
+        seen: dict[str, Path_] = {}
+        for where, value in each(source.data, *path, "*", key):
+            if not isinstance(value, str):
+                continue
+            if value in seen:
+                line = source.position(seen[value])[0]
+                message = f"duplicate {key} {value!r} (first used by {format_path(seen[value][:-1])}, line {line})"
+                problems.append(source.problem(where, message))
+            else:
+                seen[value] = where
+    return problems
+
+
+def _notify_targets(source: Source) -> list[Problem]:
+    known = {"rota": strings(source.data, "rotas", "*", "id"), "participant": strings(source.data, "participants", "*", "id")}
+    problems: list[Problem] = []
+    for path, target in each(source.data, "escalation_policies", "*", "levels", "*", "notify", "*"):
+        kind, _, name = target.partition("/") if isinstance(target, str) else ("", "", "")
+        if kind in known and name and name not in known[kind]:
+            problems.append(source.problem(path, _no(kind, name, known[kind])))
+    return problems
+
+
+def _fault_targets(source: Source, inventory: Inventory) -> list[Problem]:
+    problems: list[Problem] = []
+    for path, fault in each(source.data, "faults", "*"):
+        fault_kind = fault.get("kind") if isinstance(fault, dict) else None
+        if not isinstance(fault_kind, str) or fault_kind not in TARGET_KIND or not isinstance(fault.get("target"), str):
+            continue
+        needed = TARGET_KIND[fault_kind]
+        kind, slash, name = fault["target"].partition("/")
+        where = path + ("target",)
+        if not slash or not name:
+            problems.append(source.problem(where, f"expected {needed}/NAME, got {fault['target']!r}"))
+        elif kind != needed:
+            problems.append(source.problem(where, f"a {fault_kind} fault targets a {needed} ({needed}/NAME), not a {kind}"))
+        elif kind == "node":
+            node = inventory.node(name)
+            if node is None:
+                problems.append(source.problem(where, inventory.missing("node", name)))
+            else:
+                problems += _gpu_indices(source, path, fault, node[0], name)
+        elif name not in inventory.names[kind]:
+            problems.append(source.problem(where, inventory.missing(kind, name)))
+        elif fault_kind == "nccl_hang" and isinstance(fault.get("node"), str):
+            problems += _nccl_node(source, path + ("node",), fault["node"], inventory.job_pools.get(name), inventory)
+    return problems
+
+
+def _gpu_indices(source: Source, path: Path_, fault: dict[str, Any], pool: _Pool, node: str) -> list[Problem]:
+    count = pool.gpus_per_node
+    if count is None:
+        return []
+    indices = list(each(fault, "gpus", "*")) + list(each(fault, "gpu"))
+    return [
+        source.problem(path + where, f"node {node} has {count} GPUs (0 to {count - 1}); there is no GPU {gpu}")
+        for where, gpu in indices
+        if _whole(gpu) is not None and gpu >= count
+    ]
+
+
+def _nccl_node(source: Source, where: Path_, node: str, job_pool: Any, inventory: Inventory) -> list[Problem]:
+    found = inventory.node(node)
+    if found is None:
+        return [source.problem(where, inventory.missing("node", node))]
+    if isinstance(job_pool, str) and found[0].name != job_pool:
+        return [source.problem(where, f"node {node} is not in pool {job_pool!r}, where the job runs")]
+    return []
+
+
+def _action_refs(source: Source, inventory: Inventory) -> list[Problem]:
+    """``ground_truth.fixes`` and ``harmful``: known actions on targets that match something."""
+    problems: list[Problem] = []
+    for group in ("fixes", "harmful"):
+        for path, ref in each(source.data, "ground_truth", group, "*"):
+            action, target = (ref.get("action"), ref.get("target")) if isinstance(ref, dict) else (None, None)
+            if not isinstance(action, str):
+                continue
+            spec = ACTIONS.get(action)
+            if spec is None:
+                message = f"unknown action {action!r}{hint(action, ACTIONS)}; actions: {', '.join(ACTIONS)}"
+                problems.append(source.problem(path + ("action",), message))
+                continue
+            if not isinstance(target, str):
+                continue
+            kind, slash, pattern = target.partition("/")
+            if not slash or not pattern or kind != spec.target_kind:
+                message = f"{action} takes a {spec.target_kind} target ({spec.target_kind}/NAME), got {target!r}"
+                problems.append(source.problem(path + ("target",), message))
+            elif not inventory.matches(kind, pattern):
+                problems.append(source.problem(path + ("target",), inventory.missing(kind, pattern)))
+    return problems
+
+
+def _gpu_demand(fleet: Fleet, source: Source) -> list[Problem]:
+    """Warnings for workloads that cannot all be scheduled at the start of the drill."""
+    problems: list[Problem] = []
+    pools = {p.name: p for p in fleet.node_pools}
+    demand = dict.fromkeys(pools, 0)
+    for index, deployment in enumerate(fleet.deployments):
+        pool = pools.get(deployment.node_pool)
+        if pool is None:
+            continue
+        demand[pool.name] += deployment.replicas * deployment.gpus_per_replica
+        if deployment.gpus_per_replica > pool.gpus_per_node:
+            message = (f"a replica needs {deployment.gpus_per_replica} GPUs but nodes of pool {pool.name!r} have "
+                       f"{pool.gpus_per_node}; its pods can never be scheduled")
+            problems.append(source.problem(("fleet", "deployments", index, "gpus_per_replica"), message, severity="warning"))
+    for index, job in enumerate(fleet.training_jobs):
+        pool = pools.get(job.node_pool)
+        if pool is None:
+            continue
+        demand[pool.name] += job.gang_size * pool.gpus_per_node
+        if job.gang_size > pool.nodes:
+            message = f"the gang needs {job.gang_size} nodes but pool {pool.name!r} has {pool.nodes}; the job can never start"
+            problems.append(source.problem(("fleet", "training_jobs", index, "gang_size"), message, severity="warning"))
+    for index, pool in enumerate(fleet.node_pools):
+        have = pool.nodes * pool.gpus_per_node
+        if demand[pool.name] > have:
+            message = (f"the workloads on this pool need {demand[pool.name]} GPUs at the start but it has {have}; "
+                       "some pods will stay Pending")
+            problems.append(source.problem(("fleet", "node_pools", index), message, severity="warning"))
+    return problems
+
+
+def _after_the_end(s: Sections, source: Source) -> list[Problem]:
+    """Warnings for faults and injects that cannot happen before the drill ends."""
+    problems: list[Problem] = []
+    for section in ("faults", "injects"):
+        for index, item in enumerate(getattr(s, section) or []):
+            when = item.when
+            key, moment = ("at", when.at) if when.at is not None else ("after", when.after)
+            if moment > s.metadata.duration:
+                message = f"happens after the drill ends (metadata.duration is {format_duration(s.metadata.duration)})"
+                problems.append(source.problem((section, index, "when", key), message, severity="warning"))
+    return problems
+
+
+# -- PromQL and templates --------------------------------------------------------------------------
+
+
+def promql_issue(expr: str) -> tuple[str, int | None] | None:
+    """(message, 0-based offset in ``expr`` or None) when ``expr`` is not valid PromQL."""
+    try:
+        parse_query(expr)
+    except PromQLError as error:
+        offset = None
+        if error.column is not None:
+            lines = expr.split("\n")
+            line = min(max(error.line or 1, 1), len(lines))
+            offset = sum(len(text) + 1 for text in lines[: line - 1]) + error.column - 1
+        return f"PromQL: {error.message}", offset
+    except Exception as error:  # e.g. RecursionError on deep nesting: an answer, not a traceback
+        return f"PromQL: {_failure(error)}", None
+    return None
+
+
+def _template_issue(text: str) -> str | None:
+    try:
+        return check_template(text)
+    except Exception as error:  # as for PromQL
+        return _failure(error)
+
+
+def _failure(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return "the expression is nested too deeply"
+    return f"the expression cannot be parsed ({type(error).__name__}: {error})"
+
+
+def promql_problem(expr: str, source: Source, path: Sequence[PathPart]) -> Problem | None:
+    """A problem at the offending token of a PromQL expression that does not parse."""
+    issue = promql_issue(expr)
+    if issue is None:
+        return None
+    message, offset = issue
+    if offset is None:
+        return source.problem(path, message)
+    line, column = source.offset_position(path, offset)
+    return Problem(source.file, line, column, format_path(path), message)
+
+
+def _conditions(source: Source) -> list[Problem]:
+    """PromQL of fault and inject conditions."""
+    found = (
+        promql_problem(condition, source, path)
+        for section in ("faults", "injects")
+        for path, condition in each(source.data, section, "*", "when", "condition")
+        if isinstance(condition, str)
+    )
+    return [problem for problem in found if problem]
+
+
+def check_rule_groups(source: Source, path: Sequence[PathPart]) -> list[Problem]:
+    """PromQL, names and templates of the rule groups at ``path`` (``groups`` of a rule file,
+    ``rules.groups`` of a scenario); every well-formed rule is checked, whatever is wrong with
+    its neighbours."""
+    problems: list[Problem] = []
+    seen: dict[str, Path_] = {}
+    for where, name in each(source.data, *path, "*", "name"):
+        if isinstance(name, str) and name in seen:
+            message = f"duplicate group name {name!r} (first used by {format_path(seen[name][:-1])})"
+            problems.append(source.problem(where, message))
+        elif isinstance(name, str):
+            seen[name] = where
+    for where, rule in each(source.data, *path, "*", "rules", "*"):
+        if isinstance(rule, dict):
+            problems += _rule(source, where, rule)
+    return problems
+
+
+def _rule(source: Source, path: Path_, rule: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    expr, record = rule.get("expr"), rule.get("record")
+    if isinstance(expr, str):
+        problem = promql_problem(expr, source, path + ("expr",))
+        problems += [problem] if problem else []
+    if isinstance(record, str) and not _METRIC_NAME.match(record):
+        problems.append(source.problem(path + ("record",), f"{record!r} is not a metric name (letters, digits, '_' and ':')"))
+    for section in ("labels", "annotations"):
+        texts = rule.get(section)
+        for name, text in texts.items() if isinstance(texts, dict) else ():
+            where = path + (section, name)
+            if not _LABEL_NAME.match(name):
+                problems.append(source.problem(where, f"{name!r} is not a label name (letters, digits and '_')", key=True))
+            error = _template_issue(text) if isinstance(text, str) else None
+            if error:
+                problems.append(source.problem(where, f"template: {error}"))
+    return problems
+
+
+# -- rubric overrides ----------------------------------------------------------------------------
+
+
+def apply_overrides(rubric: Rubric, choice: RubricChoice, source: Source) -> tuple[Rubric | None, list[Problem]]:
+    """The rubric with ``rubric.overrides`` applied; each override re-validated as a criterion."""
+    ids = [c.id for c in rubric.criteria]
+    problems: list[Problem] = []
+    criteria = list(rubric.criteria)
+    for criterion_id, changes in choice.overrides.items():
+        here: Path_ = ("rubric", "overrides", criterion_id)
+        if criterion_id not in ids:
+            message = f"no criterion {criterion_id!r} in rubric {rubric.id!r}{hint(criterion_id, ids)}; criteria: {', '.join(ids)}"
+            problems.append(source.problem(here, message, key=True))
+            continue
+        if "id" in changes:
+            problems.append(source.problem(here + ("id",), "the id of a criterion cannot be overridden", key=True))
+            continue
+        index = ids.index(criterion_id)
+        current = criteria[index]
+        merged = {
+            (info.alias or name): getattr(current, name)
+            for name, info in type(current).model_fields.items()
+            if name in current.model_fields_set
+        }
+        replaced, found = validate(Criterion, source, here, data={**merged, **changes})
+        problems += found
+        if replaced is not None:
+            criteria[index] = replaced
+    if problems:
+        return None, problems
+    return rubric.model_copy(update={"criteria": criteria}), []
+
+
+# -- command lines (runbooks and scripts) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    """What commands may name; None where unknown (that check is skipped)."""
+
+    inventory: Inventory | None = None
+    participants: Sequence[str] | None = None
+    injects: Sequence[str] | None = None
+
+    @classmethod
+    def of(cls, data: Any) -> World:
+        """From a scenario's raw data (or ``Scenario.model_dump(by_alias=True)``)."""
+        return cls(Inventory(data.get("fleet")), strings(data, "participants", "*", "id"), strings(data, "injects", "*", "id"))
+
+
+_FILLERS = (("x", "xx"), ("0", "00"))
+"""Pairs of dummy values for ``<placeholders>``: names, then numbers. Arguments that differ
+between the two fillings of a pair come from a placeholder."""
+_PLACEHOLDER = re.compile(r"<[a-zA-Z_][a-zA-Z0-9_-]*>")
+
+
+def check_command(line: str, world: World, *, templated: bool = False) -> list[tuple[str, int | None]]:
+    """Problems of one command line as (message, 0-based offset in ``line`` or None).
+
+    With ``templated`` (runbook commands) ``<placeholders>`` are filled with dummy values
+    first, and names that come from a placeholder are not looked up.
+    """
+    pairs: Sequence[tuple[str | None, str | None]] = _FILLERS if templated else ((None, None),)
+    stripped = line.strip()
+    if stripped.split(" ", 1)[0] == "query":
+        # the expression is taken as written: shell-style splitting would drop its quotes
+        expr = stripped[len("query"):].strip()
+        if not expr:
+            return [("query: missing EXPR", None)]
+        issue = promql_issue(_fill(expr, pairs[0][0]))
+        if issue is None:
+            return []
+        message, offset = issue
+        return [(message, None if offset is None else line.index(expr) + offset)]
+    first_error: str | None = None
+    for pair in pairs:
+        try:
+            commands = [parse_command(_fill(line, filler)) for filler in pair]
+        except CommandSyntaxError as error:
+            first_error = first_error or str(error)
+            continue
+        words = line.split()
+        label = " ".join(words[:2]) if words[0] == "kubectl" else commands[0].name
+        return [(message, None) for message in _names(commands, label, world)]
+    return [(first_error or "cannot parse the command", None)]
+
+
+def _fill(text: str, filler: str | None) -> str:
+    return text if filler is None else _PLACEHOLDER.sub(filler, text)
+
+
+def _names(commands: list[Any], label: str, world: World) -> list[str]:
+    """Problems with the names a command uses (those every filling gives alike)."""
+    command = commands[0]
+    same = {key: value for key, value in command.args.items() if all(c.args.get(key) == value for c in commands)}
+    problems: list[str] = []
+    target = same.get("target") if command.name in ("mitigate", "describe", "hypothesis") else same.get("source")
+    if isinstance(target, str) and world.inventory is not None:
+        kind, _, name = target.partition("/")
+        if kind not in TARGET_KINDS:
+            problems.append(f"{label}: unknown kind {kind!r}{hint(kind, TARGET_KINDS)}; kinds: {', '.join(TARGET_KINDS)}")
+        elif not world.inventory.matches(kind, name):
+            problems.append(f"{label}: {world.inventory.missing(kind, name)}")
+    person = same.get("to")
+    if isinstance(person, str) and world.participants is not None and person not in world.participants:
+        problems.append(f"{label}: {_no('participant', person, world.participants)}")
+    inject = same.get("inject")
+    if isinstance(inject, str) and world.injects is not None and inject not in world.injects:
+        problems.append(f"{label}: {_no('inject', inject, world.injects)}")
+    cause = same.get("cause")
+    if command.name == "hypothesis" and isinstance(cause, str) and cause not in TARGET_KIND:
+        problems.append(f"hypothesis: unknown fault kind {cause!r}{hint(cause, TARGET_KIND)}; kinds: {', '.join(TARGET_KIND)}")
+    return problems
