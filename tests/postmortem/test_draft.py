@@ -8,7 +8,7 @@ from tabletop.postmortem.draft import write_postmortem
 from tabletop.scenario.model import Scenario
 from tabletop.scoring.score import score_drill
 
-from scoring.drills import Drill, header, load_runbooks, load_scenario, rubric_for, strong, weak
+from tests.scoring.drills import Drill, header, load_runbooks, load_scenario, rubric_for, strong, weak
 
 SCENARIO = load_scenario()
 RUNBOOKS = load_runbooks(SCENARIO)

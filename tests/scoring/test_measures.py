@@ -10,7 +10,7 @@ from tabletop.scoring.context import Assessment, Context
 from tabletop.scoring.measures import assess
 from tabletop.scoring.rubric import Rubric
 
-from scoring.drills import SCENARIO_PATH, Drill, load_runbooks, load_scenario
+from tests.scoring.drills import SCENARIO_PATH, Drill, load_runbooks, load_scenario
 
 SCENARIO = load_scenario()
 RUNBOOKS = load_runbooks(SCENARIO)

@@ -1,6 +1,6 @@
 from tabletop.scoring.milestones import LABELS, find_milestones
 
-from scoring.drills import Drill, strong
+from tests.scoring.drills import Drill, strong
 
 ROOT = "gpu-falls-off-bus"
 

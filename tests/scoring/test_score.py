@@ -3,7 +3,7 @@ import json
 from tabletop.drill.timeline import Event
 from tabletop.scoring.score import Score, render_markdown, score_drill
 
-from scoring.drills import load_runbooks, load_scenario, rubric_for, strong, weak
+from tests.scoring.drills import load_runbooks, load_scenario, rubric_for, strong, weak
 
 SCENARIO = load_scenario()
 RUNBOOKS = load_runbooks(SCENARIO)
@@ -121,7 +121,7 @@ def test_markdown_has_a_table_and_an_explanation_per_criterion() -> None:
 def test_the_loaders_pieces_score_the_same() -> None:
     from tabletop.scenario.loader import load_scenario as load
 
-    from scoring.drills import SCENARIO_PATH
+    from tests.scoring.drills import SCENARIO_PATH
 
     loaded = load(SCENARIO_PATH)
     events = weak().events
