@@ -68,8 +68,12 @@ def run_command(drill: "Drill", actor: str, command: Command | str) -> "CommandR
     return CommandResult(ok, message, output or message, event)
 
 
-def _effect(drill: "Drill", kind: str, actor: str, seq: int, **data: Any) -> None:
+def _effect(drill: "Drill", kind: str, actor: str, seq: int, *, before: int | None = None, **data: Any) -> None:
+    """Record an effect of command ``seq``; ``before`` puts it ahead of events caused since that
+    point of the command (a mitigation's summary before the fleet events it set off)."""
     drill.record(kind, {**data, "command": seq}, actor)
+    if before is not None and drill._buffer is not None:
+        drill._buffer.insert(before, drill._buffer.pop())
 
 
 def _participant(drill: "Drill", who: str) -> str:
@@ -216,10 +220,12 @@ def _describe(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tup
 # changes to the fleet ---------------------------------------------------------------------------------
 def _mitigate(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[str, str]:
     params = args.get("params", {})
+    start = len(drill._buffer or ())
     outcome = mitigations.apply(drill.fleet, args["action"], args["target"], params)
     if not outcome.ok:
         raise Refusal(outcome.message)
-    _effect(drill, "mitigation.applied", actor, seq, action=args["action"], target=args["target"], params=params, changes=outcome.changes)
+    _effect(drill, "mitigation.applied", actor, seq, before=start, action=args["action"], target=args["target"],
+            params=params, changes=outcome.changes)
     return outcome.message, ""
 
 
