@@ -12,8 +12,7 @@ from tabletop.faults.injector import FaultInjector
 from tabletop.scenario.faults import TARGET_KIND, Fault
 from tabletop.sim import mitigations
 from tabletop.sim.pod import PodState
-from tests.sim.fleets import Harness, with_fleet
-from tests.sim.test_training_and_data import TRAINING
+from tests.sim.fleets import TRAINING, Harness, with_fleet
 
 FAULT = TypeAdapter(Fault)
 

@@ -18,22 +18,10 @@ from tabletop.sim import kubelet, node_controller
 from tabletop.sim.fleet import Fleet
 from tabletop.sim.pod import PodState
 from tabletop.sim.rng import Streams
+from tests.sim.fleets import TRAINING
 
 BUNDLED = Path(__file__).resolve().parents[2] / "scenarios" / "serving-gpu-node-failure.yaml"
 INTERVAL = 15.0
-
-TRAINING = {
-    "node_pools": [
-        {"name": "gpu-serve", "gpu_model": "H100-SXM-80GB", "nodes": 5},
-        {"name": "gpu-train", "gpu_model": "H100-SXM-80GB", "nodes": 5},
-    ],
-    "training_jobs": [{
-        "name": "llm-pretrain", "node_pool": "gpu-train", "gang_size": 4, "step_time": "10s",
-        "checkpoint_interval": "30m", "checkpoint_write_time": "2m", "restart_overhead": "10m",
-        "checkpoint_size": "1Ti", "storage": {"capacity": "20Ti", "used": "8Ti", "keep_last": 5},
-    }],
-}
-
 
 class Drill:
     """The bundled scenario's fleet, scraped every 15 s like the drill does."""

@@ -16,6 +16,20 @@ ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "scenarios" / "serving-gpu-node-failure.yaml"
 
 
+TRAINING = {
+    "node_pools": [
+        {"name": "gpu-serve", "gpu_model": "H100-SXM-80GB", "nodes": 5},
+        {"name": "gpu-train", "gpu_model": "H100-SXM-80GB", "nodes": 5},
+    ],
+    "training_jobs": [{
+        "name": "llm-pretrain", "node_pool": "gpu-train", "gang_size": 4, "step_time": "10s",
+        "checkpoint_interval": "30m", "checkpoint_write_time": "2m", "restart_overhead": "10m",
+        "checkpoint_size": "1Ti", "storage": {"capacity": "20Ti", "used": "8Ti", "keep_last": 5},
+    }],
+}
+"""Fleet sections adding a 4-node training job on its own pool to the bundled scenario."""
+
+
 def bundled() -> Scenario:
     return Scenario.model_validate(yaml.safe_load(BUNDLED.read_text()))
 

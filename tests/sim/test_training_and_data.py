@@ -6,20 +6,7 @@ import pytest
 
 from tabletop.sim import mitigations, node_controller
 from tabletop.sim.features import model_accuracy
-from tests.sim.fleets import Harness, with_fleet
-
-TRAINING = {
-    "node_pools": [
-        {"name": "gpu-serve", "gpu_model": "H100-SXM-80GB", "nodes": 5},
-        {"name": "gpu-train", "gpu_model": "H100-SXM-80GB", "nodes": 5},
-    ],
-    "training_jobs": [{
-        "name": "llm-pretrain", "node_pool": "gpu-train", "gang_size": 4, "step_time": "10s",
-        "checkpoint_interval": "30m", "checkpoint_write_time": "2m", "restart_overhead": "10m",
-        "checkpoint_size": "1Ti", "storage": {"capacity": "20Ti", "used": "8Ti", "keep_last": 5},
-    }],
-}
-
+from tests.sim.fleets import TRAINING, Harness, with_fleet
 
 def job_harness() -> Harness:
     return Harness(with_fleet(**TRAINING))
