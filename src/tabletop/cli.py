@@ -92,11 +92,18 @@ def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_di
         _fail_with_problems(error)
     name = responder if responder in BUILT_IN else Path(responder).stem
     out_dir = out_dir or Path("out") / f"{loaded.scenario.metadata.id}-{name}-seed{seed}"
+    timeline = out_dir / "timeline.jsonl"
     began = time.perf_counter()
-    drill = run_headless(loaded, chosen, seed=seed, timeline_path=out_dir / "timeline.jsonl",
-                         scenario_label=_scenario_label(path), responder_name=name, until=until)
-    elapsed = time.perf_counter() - began
-    outputs = write_outputs(loaded, drill.timeline.header, drill.timeline.events, out_dir)
+    try:
+        drill = run_headless(loaded, chosen, seed=seed, timeline_path=timeline,
+                             scenario_label=_scenario_label(path), responder_name=name, until=until)
+        elapsed = time.perf_counter() - began
+        outputs = write_outputs(loaded, drill.timeline.header, drill.timeline.events, out_dir)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted; the timeline so far is in {timeline}", err=True)
+        sys.exit(130)
+    except OSError as error:
+        _fail(f"cannot write the drill's outputs to {out_dir}: {error.strerror or error}")
     click.echo(outputs.summary(drill, elapsed))
 
 

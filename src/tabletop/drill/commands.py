@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
 from tabletop.drill.command_line import Command, CommandSyntaxError, parse_command
+from tabletop.drill.timeline import Event
 from tabletop.drill.views import ViewError, describe, render_table, rows
 from tabletop.faults.catalog import CATALOG
 from tabletop.pager.pager import PagerError
@@ -22,7 +24,7 @@ from tabletop.signals.promql import PromQLError
 from tabletop.sim import mitigations
 
 if TYPE_CHECKING:
-    from tabletop.drill.engine import CommandResult, Drill
+    from tabletop.drill.engine import Drill
 
 ROLE_ALIASES = {"ic": "incident_commander", "commander": "incident_commander", "incident-commander": "incident_commander"}
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -38,26 +40,32 @@ Handler = Callable[["Drill", str, dict[str, Any], int], tuple[str, str]]
 """(drill, actor, args, command seq) → (message, full output)."""
 
 
-def run_command(drill: "Drill", actor: str, command: Command | str) -> "CommandResult":
-    from tabletop.drill.engine import CommandResult
+@dataclass
+class CommandResult:
+    ok: bool
+    message: str
+    output: str = ""
+    """Full text for the person who asked (query table, log lines, kubectl view)."""
+    event: Event | None = None
 
+
+def run_command(drill: "Drill", actor: str, command: Command | str) -> CommandResult:
     line = command if isinstance(command, str) else command.line()
     seq = len(drill.timeline.events) + 1
     drill.injector.last_command = (seq, drill.now)
-    drill._buffer = []
     output = ""
     parsed: Command | None = None
-    try:
-        parsed = parse_command(command) if isinstance(command, str) else command
-        if actor not in {p.id for p in drill.scenario.participants}:
-            raise Refusal(f"{actor!r} is not a participant of this drill")
-        if drill.ended:
-            raise Refusal("the drill has ended")
-        message, output = HANDLERS[parsed.name](drill, actor, parsed.args, seq)
-        ok = True
-    except (Refusal, CommandSyntaxError, PagerError, PromQLError, ViewError) as refusal:
-        ok, message = False, str(refusal)
-    caused, drill._buffer = drill._buffer, None
+    with drill.holding_events() as caused:
+        try:
+            parsed = parse_command(command) if isinstance(command, str) else command
+            if actor not in {p.id for p in drill.scenario.participants}:
+                raise Refusal(f"{actor!r} is not a participant of this drill")
+            if drill.ended:
+                raise Refusal("the drill has ended")
+            message, output = HANDLERS[parsed.name](drill, actor, parsed.args, seq)
+            ok = True
+        except (Refusal, CommandSyntaxError, PagerError, PromQLError, ViewError) as refusal:
+            ok, message = False, str(refusal)
     summary = "\n".join(output.splitlines()[:_RESULT_LINES])
     event = drill.record("command", {
         "line": line, "name": parsed.name if parsed else None, "args": parsed.args if parsed else {},
@@ -72,8 +80,8 @@ def _effect(drill: "Drill", kind: str, actor: str, seq: int, *, before: int | No
     """Record an effect of command ``seq``; ``before`` puts it ahead of events caused since that
     point of the command (a mitigation's summary before the fleet events it set off)."""
     drill.record(kind, {**data, "command": seq}, actor)
-    if before is not None and drill._buffer is not None:
-        drill._buffer.insert(before, drill._buffer.pop())
+    if before is not None and drill.held is not None:
+        drill.held.insert(before, drill.held.pop())
 
 
 def _participant(drill: "Drill", who: str) -> str:
@@ -220,7 +228,7 @@ def _describe(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tup
 # changes to the fleet ---------------------------------------------------------------------------------
 def _mitigate(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[str, str]:
     params = args.get("params", {})
-    start = len(drill._buffer or ())
+    start = len(drill.held or ())
     outcome = mitigations.apply(drill.fleet, args["action"], args["target"], params)
     if not outcome.ok:
         raise Refusal(outcome.message)

@@ -12,13 +12,14 @@ import heapq
 import itertools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
 from typing import Any
 
 import simpy
 
 from tabletop import __version__
 from tabletop.drill.command_line import Command
+from tabletop.drill.commands import CommandResult, run_command
 from tabletop.drill.incident import Incident
 from tabletop.drill.injects import InjectScheduler
 from tabletop.drill.timeline import Event, Header, Timeline
@@ -36,15 +37,6 @@ from tabletop.sim.fleet import Fleet
 from tabletop.sim.rng import Streams
 
 
-@dataclass
-class CommandResult:
-    ok: bool
-    message: str
-    output: str = ""
-    """Full text for the person who asked (query table, log lines, kubectl view)."""
-    event: Event | None = None
-
-
 class Drill:
     def __init__(self, loaded: LoadedScenario, *, seed: int = 0, responder: str = "manual",
                  timeline_path: Any = None, scenario_label: str | None = None) -> None:
@@ -60,7 +52,8 @@ class Drill:
             start=start.strftime("%Y-%m-%dT%H:%M:%SZ"), tabletop_version=__version__,
         )
         self.timeline = Timeline(header, timeline_path)
-        self._buffer: list[tuple[str, dict[str, Any], str | None]] | None = None
+        self.held: list[tuple[str, dict[str, Any], str | None]] | None = None
+        """Events held back while a command runs (see ``holding_events``)."""
         self.streams = Streams(seed)
         self.fleet = Fleet(self.env, scenario.fleet, start=start, streams=self.streams, emit=self.record)
         self.store = SeriesStore()
@@ -93,10 +86,19 @@ class Drill:
     # recording ---------------------------------------------------------------------------------
     def record(self, kind: str, data: dict[str, Any], actor: str | None = None) -> Event | None:
         """Append an event now (held back while a command runs, so the command comes first)."""
-        if self._buffer is not None:
-            self._buffer.append((kind, data, actor))
+        if self.held is not None:
+            self.held.append((kind, data, actor))
             return None
         return self.timeline.append(self.env.now, kind, data, actor)
+
+    @contextmanager
+    def holding_events(self) -> Iterator[list[tuple[str, dict[str, Any], str | None]]]:
+        """Collect the events recorded inside the block instead of appending them."""
+        self.held = []
+        try:
+            yield self.held
+        finally:
+            self.held = None
 
     # signals -------------------------------------------------------------------------------------
     def _signals(self) -> Iterator[simpy.Event]:
@@ -173,8 +175,6 @@ class Drill:
 
     def execute(self, actor: str, command: Command | str) -> CommandResult:
         """Run a command now; it and everything it causes go on the timeline."""
-        from tabletop.drill.commands import run_command
-
         return run_command(self, actor, command)
 
     def advance_to(self, t: float) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 KINDS: dict[str, str] = {
     # the drill itself
-    "drill.started": "duration, scrape_interval, evaluation_interval, participants [ids], incident_window_start",
+    "drill.started": "duration, scrape_interval, evaluation_interval, participants [ids]",
     "drill.ended": "reason (duration|facilitator|aborted), slos {id: {good, bad, total, budget_burned_percent}}, "
     "failed_requests {deployment: n}, gpu_hours_lost",
     # faults and the fleet
