@@ -10,13 +10,18 @@ that a scrape is a few list appends per series.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import repeat
 from dataclasses import dataclass, field
 
 STALE = None
 """Value of a stale-marker sample (the series disappeared at that scrape)."""
 
 LabelKey = tuple[tuple[str, str], ...]
+
+_exhaust = deque(maxlen=0).extend
+"""Run an iterator to its end, keeping nothing."""
 
 
 def label_key(labels: Mapping[str, str]) -> LabelKey:
@@ -67,8 +72,11 @@ class SeriesStore:
         self._by_key: dict[LabelKey, int] = {}
         self._by_name: dict[str, list[int]] = {}
         self._meta: dict[str, MetricMeta] = {}
+        self._ts: list[list[float]] = []
+        self._vs: list[list[float | None]] = []
+        """Sample columns by series id (the same lists as each Series' ``ts`` and ``vs``)."""
         self._scrape_time: float | None = None
-        self._live_now: set[int] = set()
+        self._live_now: list[int] = []
         self._live_before: set[int] = set()
         self.generation = 0
         """Bumped whenever a series is added: selection caches key on it."""
@@ -91,7 +99,10 @@ class SeriesStore:
         sid = self._by_key.get(key)
         if sid is None:
             sid = len(self._series)
-            self._series.append(Series(sid, full))
+            series = Series(sid, full)
+            self._series.append(series)
+            self._ts.append(series.ts)
+            self._vs.append(series.vs)
             self._by_key[key] = sid
             self._by_name.setdefault(name, []).append(sid)
             self.generation += 1
@@ -100,24 +111,30 @@ class SeriesStore:
     # writing -------------------------------------------------------------------------------
     def begin_scrape(self, t: float) -> None:
         self._scrape_time = t
-        self._live_now = set()
+        self._live_now = []
 
     def add(self, sid: int, value: float) -> None:
         """Record ``value`` for series ``sid`` at the current scrape's time."""
-        series = self._series[sid]
-        series.ts.append(self._scrape_time)  # type: ignore[arg-type]
-        series.vs.append(value)
-        self._live_now.add(sid)
+        self._ts[sid].append(self._scrape_time)  # type: ignore[arg-type]
+        self._vs[sid].append(value)
+        self._live_now.append(sid)
+
+    def add_many(self, sids: list[int], values: Sequence[float]) -> None:
+        """``add`` for parallel lists of series ids and values, looping in C."""
+        _exhaust(map(list.append, map(self._ts.__getitem__, sids), repeat(self._scrape_time)))
+        _exhaust(map(list.append, map(self._vs.__getitem__, sids), values))
+        self._live_now.extend(sids)
 
     def end_scrape(self) -> None:
         """Write stale markers for series exposed at the previous scrape but not at this one."""
         t = self._scrape_time
-        for sid in self._live_before - self._live_now:
+        live_now = set(self._live_now)
+        for sid in sorted(self._live_before - live_now):
             series = self._series[sid]
             series.last_stale = len(series.ts)
             series.ts.append(t)  # type: ignore[arg-type]
             series.vs.append(STALE)
-        self._live_before = self._live_now
+        self._live_before = live_now
         self._scrape_time = None
 
     def write(self, sid: int, t: float, value: float | None) -> None:

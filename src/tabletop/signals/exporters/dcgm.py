@@ -114,6 +114,7 @@ class DcgmExporter(Exporter):
 
     def collect(self, fleet: "Fleet") -> None:
         add = self.store.add
+        add_many = self.store.add_many
         now = fleet.now
         jitter = fleet.streams.get("dcgm").random
         gpus = self._gpus
@@ -129,8 +130,8 @@ class DcgmExporter(Exporter):
             for gpu in node.gpus:
                 pod = gpu.pod
                 sids = gpus.get((gpu, pod)) or self._gpu_sids(gpu, pod)
-                add(sids[_XID], float(gpu.last_xid))
                 if gpu.lost:
+                    add(sids[_XID], float(gpu.last_xid))
                     continue
                 if sids[_UTIL] < 0:
                     sids = self._gpu_sids(gpu, pod)
@@ -150,12 +151,9 @@ class DcgmExporter(Exporter):
                     temp = throttled + 0.5 + noise
                     reasons = float(THROTTLE_SW_THERMAL | (THROTTLE_HW_THERMAL if throttled >= model.slowdown_temp_c else 0))
                 idle = model.idle_watts
-                add(sids[_UTIL], float(int(100.0 * util + 0.5)))
-                add(sids[_FB_USED], used)
-                add(sids[_FB_FREE], model.memory_mib - used)
-                add(sids[_TEMP], float(int(temp)))
-                add(sids[_POWER], idle + (model.tdp_watts - idle) * util * speed + 2.0 * noise)
-                add(sids[_CLOCK], model.max_sm_clock_mhz * speed if util > 0.0 else IDLE_SM_CLOCK_MHZ)
-                add(sids[_SBE], float(int(gpu.sbe_count(now))))
-                add(sids[_DBE], gpu.ecc_dbe_total)
-                add(sids[_THROTTLE], reasons)
+                add_many(sids, (  # in _FIELDS order
+                    float(int(100.0 * util + 0.5)), used, model.memory_mib - used, float(int(temp)),
+                    idle + (model.tdp_watts - idle) * util * speed + 2.0 * noise,
+                    model.max_sm_clock_mhz * speed if util > 0.0 else IDLE_SM_CLOCK_MHZ,
+                    float(gpu.last_xid), float(int(gpu.sbe_count(now))), gpu.ecc_dbe_total, reasons,
+                ))

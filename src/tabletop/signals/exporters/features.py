@@ -96,8 +96,7 @@ class FeaturesExporter(Exporter):
                 sigma = math.log(spec.latency_p99 / spec.latency_p50) / Z99
                 READ_DURATION.observe(values, 0, reads, spec.latency_p50 + store.added_latency, sigma)
                 values[_OK] += reads
-            for sid, value in zip(sids, values):
-                add(sid, value)
+            self.store.add_many(sids, values)
 
         add(self._pipeline_up, 1.0)
         for pipeline in fleet.pipelines.values():

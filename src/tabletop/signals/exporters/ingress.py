@@ -67,5 +67,4 @@ class IngressExporter(Exporter):
             if dt > 0:
                 for i, rate in enumerate(_rates(deployment.last)):
                     values[i] += rate * dt
-            for sid, value in zip(sids, values):
-                add(sid, value)
+            self.store.add_many(sids, values)

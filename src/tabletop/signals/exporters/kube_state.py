@@ -40,7 +40,7 @@ _WAITING = {PodState.CREATING: "ContainerCreating", PodState.BACKOFF: "CrashLoop
 
 class _PodSeries:
     __slots__ = ("labels", "container_labels", "info", "owner", "phase", "ready", "scheduled", "requests",
-                 "restarts", "c_ready", "c_running", "c_waiting", "deletion", "reasons")
+                 "restarts", "c_ready", "c_running", "c_waiting", "deletion", "reasons", "signature", "row")
 
     def __init__(self, exporter: "KubeStateExporter", pod: Pod) -> None:
         sid = exporter.sid
@@ -77,6 +77,9 @@ class _PodSeries:
             self.c_waiting = sid("kube_pod_container_status_waiting", container)
         self.deletion: int | None = None
         self.reasons: dict[tuple[str, str], int] = {}
+        self.signature: tuple[object, ...] | None = None
+        """The pod state ``row`` was computed for."""
+        self.row: tuple[list[int], list[float]] = ([], [])
 
 
 class _NodeSeries:
@@ -165,8 +168,52 @@ class KubeStateExporter(Exporter):
             sid = entry.reasons[(metric, reason)] = self.sid(metric, {**entry.container_labels, "reason": reason})
         return sid
 
+    def _pod_row(self, entry: _PodSeries, pod: Pod, start: float) -> tuple[list[int], list[float]]:
+        """Series ids and values of a pod object; they change only when the pod's state does."""
+        sids: list[int] = [entry.info, entry.owner]
+        values: list[float] = [1.0, 1.0]
+
+        def put(sid: int, value: float) -> None:
+            sids.append(sid)
+            values.append(value)
+
+        state = pod.state
+        node = pod.node
+        phase = pod.phase
+        for sid, name in zip(entry.phase, PHASES):
+            put(sid, 1.0 if name == phase else 0.0)
+        ready = pod.ready
+        put(entry.ready[0], 1.0 if ready else 0.0)
+        put(entry.ready[1], 0.0 if ready else 1.0)
+        put(entry.ready[2], 0.0)
+        scheduled = node is not None
+        put(entry.scheduled[0], 1.0 if scheduled else 0.0)
+        put(entry.scheduled[1], 0.0 if scheduled else 1.0)
+        put(entry.scheduled[2], 0.0)
+        if entry.requests is not None:
+            put(entry.requests, float(pod.gpus_wanted))
+        if state is PodState.TERMINATING and pod.deleted_at is not None:
+            if entry.deletion is None:
+                entry.deletion = self.sid("kube_pod_deletion_timestamp", entry.labels)
+            put(entry.deletion, start + pod.deleted_at)
+        if not scheduled:
+            return sids, values  # no container statuses before the pod is bound
+        put(entry.restarts, float(pod.restarts))
+        running = state is PodState.LOADING or state is PodState.READY or (
+            state is PodState.TERMINATING and pod.container_started_at is not None)
+        put(entry.c_ready, 1.0 if state is PodState.READY else 0.0)
+        put(entry.c_running, 1.0 if running else 0.0)
+        waiting = _WAITING.get(state)
+        put(entry.c_waiting, 0.0 if waiting is None else 1.0)
+        if waiting is not None:
+            put(self._reason(entry, "kube_pod_container_status_waiting_reason", waiting), 1.0)
+        if pod.last_terminated_reason is not None:
+            put(self._reason(entry, "kube_pod_container_status_last_terminated_reason", pod.last_terminated_reason), 1.0)
+        return sids, values
+
     def collect(self, fleet: "Fleet") -> None:
         add = self.store.add
+        add_many = self.store.add_many
         add(self._up, 1.0)
         start = fleet.start.timestamp()
 
@@ -179,39 +226,11 @@ class KubeStateExporter(Exporter):
             entry = pods.get((pod, node))
             if entry is None:
                 entry = pods[(pod, node)] = _PodSeries(self, pod)
-            add(entry.info, 1.0)
-            add(entry.owner, 1.0)
-            phase = pod.phase
-            for sid, name in zip(entry.phase, PHASES):
-                add(sid, 1.0 if name == phase else 0.0)
-            ready = pod.ready
-            ready_sids = entry.ready
-            add(ready_sids[0], 1.0 if ready else 0.0)
-            add(ready_sids[1], 0.0 if ready else 1.0)
-            add(ready_sids[2], 0.0)
-            scheduled = node is not None
-            add(entry.scheduled[0], 1.0 if scheduled else 0.0)
-            add(entry.scheduled[1], 0.0 if scheduled else 1.0)
-            add(entry.scheduled[2], 0.0)
-            if entry.requests is not None:
-                add(entry.requests, float(pod.gpus_wanted))
-            if state is PodState.TERMINATING and pod.deleted_at is not None:
-                if entry.deletion is None:
-                    entry.deletion = self.sid("kube_pod_deletion_timestamp", entry.labels)
-                add(entry.deletion, start + pod.deleted_at)
-            if not scheduled:
-                continue  # no container statuses before the pod is bound
-            add(entry.restarts, float(pod.restarts))
-            running = state is PodState.LOADING or state is PodState.READY or (
-                state is PodState.TERMINATING and pod.container_started_at is not None)
-            add(entry.c_ready, 1.0 if state is PodState.READY else 0.0)
-            add(entry.c_running, 1.0 if running else 0.0)
-            waiting = _WAITING.get(state)
-            add(entry.c_waiting, 0.0 if waiting is None else 1.0)
-            if waiting is not None:
-                add(self._reason(entry, "kube_pod_container_status_waiting_reason", waiting), 1.0)
-            if pod.last_terminated_reason is not None:
-                add(self._reason(entry, "kube_pod_container_status_last_terminated_reason", pod.last_terminated_reason), 1.0)
+            signature = (state, pod.ready, pod.restarts, pod.last_terminated_reason)
+            if entry.signature != signature:
+                entry.signature = signature
+                entry.row = self._pod_row(entry, pod, start)
+            add_many(*entry.row)
 
         for deployment in fleet.deployments.values():
             dep = self._deployments.get(deployment)

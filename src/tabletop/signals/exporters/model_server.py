@@ -163,8 +163,7 @@ class ModelServerExporter(Exporter):
                     DURATION.observe(values, 0, ok, latency.median, latency.sigma, timeout)
                     values[_H_2XX] += ok
                     values[_H_5XX] += errors
-            for sid, value in zip(entry.counters, values):
-                add(sid, value)
+            self.store.add_many(entry.counters, values)
             if vllm:
                 running = share.running if share is not None else 0.0
                 waiting = share.waiting if share is not None else 0.0
