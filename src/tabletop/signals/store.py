@@ -10,18 +10,13 @@ that a scrape is a few list appends per series.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import repeat
 from dataclasses import dataclass, field
 
 STALE = None
 """Value of a stale-marker sample (the series disappeared at that scrape)."""
 
 LabelKey = tuple[tuple[str, str], ...]
-
-_exhaust = deque(maxlen=0).extend
-"""Run an iterator to its end, keeping nothing."""
 
 
 def label_key(labels: Mapping[str, str]) -> LabelKey:
@@ -120,9 +115,11 @@ class SeriesStore:
         self._live_now.append(sid)
 
     def add_many(self, sids: list[int], values: Sequence[float]) -> None:
-        """``add`` for parallel lists of series ids and values, looping in C."""
-        _exhaust(map(list.append, map(self._ts.__getitem__, sids), repeat(self._scrape_time)))
-        _exhaust(map(list.append, map(self._vs.__getitem__, sids), values))
+        """``add`` for parallel lists of series ids and values."""
+        t, ts, vs = self._scrape_time, self._ts, self._vs
+        for sid, value in zip(sids, values):
+            ts[sid].append(t)  # type: ignore[arg-type]
+            vs[sid].append(value)
         self._live_now.extend(sids)
 
     def end_scrape(self) -> None:

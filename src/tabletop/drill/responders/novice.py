@@ -21,6 +21,8 @@ class NoviceResponder(Responder):
         self.resolved = False
         self.runbook = next(iter(self.drill.runbooks.values()), None)
         self.acking: set[str] = set()
+        self.incoming: str | None = None
+        """Who came on call at the latest shift change."""
 
     def observe(self, event: Event) -> None:
         data = event.data
@@ -32,10 +34,17 @@ class NoviceResponder(Responder):
         elif event.kind == "page.acknowledged" and self.lead is None:
             self.lead = data["by"]
             self._muddle_through()
-        elif event.kind == "rota.shift_change" and self.lead is not None and not self.resolved:
-            if data["to"] != self.lead and any(p.open and self.lead in p.assignees for p in self.drill.pager.pages):
-                self.do(120, self.lead, f"handoff {data['to']} --status 'still looking into it'")
-                self.lead = data["to"]
+            self._thin_handoff()
+        elif event.kind == "rota.shift_change":
+            self.incoming = data["to"]
+            self._thin_handoff()
+
+    def _thin_handoff(self) -> None:
+        """Once a new primary is on call, pass the pager on with a one-line note."""
+        if self.lead is None or self.incoming in (None, self.lead) or self.resolved:
+            return
+        self.do(120, self.lead, f"handoff {self.incoming} --status 'still looking into it'")
+        self.lead = self.incoming
 
     def _muddle_through(self) -> None:
         lead = self.lead
@@ -80,4 +89,4 @@ class NoviceResponder(Responder):
             self.wake(120, self._try_resolve)
             return
         self.resolved = True
-        self.do(900, self.lead or "", "resolve 'seems fine now'")
+        self.do(1500, self.lead or "", "resolve 'seems fine now'")
