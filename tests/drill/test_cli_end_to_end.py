@@ -171,3 +171,30 @@ def test_validate_and_schema(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     schema = json.loads(tabletop("schema").stdout)
     assert schema["$schema"].startswith("https://json-schema.org/") and "fleet" in schema["properties"]
+
+
+def test_run_serves_live_metrics_while_paced(tmp_path: Path) -> None:
+    import re
+    import urllib.request
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tabletop", "run", str(BUNDLED), "--speed", "60", "--metrics-port", "0",
+         "--duration", "10m", "--out", str(tmp_path / "live")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        announced = process.stderr.readline()
+        port = re.search(r"http://127\.0\.0\.1:(\d+)/metrics", announced)
+        assert port, announced
+        body = ""
+        deadline = time.monotonic() + 20
+        while "DCGM_FI_DEV_GPU_UTIL{" not in body and time.monotonic() < deadline:
+            time.sleep(0.2)  # the first simulated scrape has to happen first
+            with urllib.request.urlopen(f"http://127.0.0.1:{port.group(1)}/metrics", timeout=10) as response:
+                body = response.read().decode()
+        assert 'DCGM_FI_DEV_GPU_UTIL{' in body and 'job="nvidia-dcgm-exporter"' in body
+        assert "tabletop_drill_elapsed_seconds" in body
+        assert process.wait(timeout=60) == 0  # 10 virtual minutes at 60x: about 10 s
+    finally:
+        process.kill()
+        process.wait()

@@ -75,6 +75,8 @@ class SeriesStore:
         self._live_before: set[int] = set()
         self.generation = 0
         """Bumped whenever a series is added: selection caches key on it."""
+        self.scrapes = 0
+        """Scrapes completed so far."""
 
     # registration -------------------------------------------------------------------------
     def describe(self, family: str, type: str, help: str) -> None:
@@ -133,6 +135,7 @@ class SeriesStore:
             series.vs.append(STALE)
         self._live_before = live_now
         self._scrape_time = None
+        self.scrapes += 1
 
     def write(self, sid: int, t: float, value: float | None) -> None:
         """Append one sample outside a scrape (rule results, imported series); ``t`` must not go back."""

@@ -1,0 +1,70 @@
+"""A drill against the wall clock: ``speed`` virtual seconds per wall second.
+
+Every ``tick`` of wall time the drill advances to ``elapsed wall × speed`` (rounded to the
+millisecond the timeline keeps) and a hook runs, e.g. to publish metrics. The drill is
+deterministic in virtual time, so a paced run writes the same timeline as a headless run of
+the same scenario, seed and responder. The sleeping lives here, never in the simulation core.
+
+Pacing stops at the drill's duration (reason ``duration``), or, ending the drill with reason
+``aborted`` and keeping its timeline, when ``stop`` is set, on Ctrl-C or SIGTERM (caught on the
+main thread between steps, so a step always completes), or when the hook raises.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tabletop.drill.engine import Drill
+
+TICK = 0.1
+"""Wall seconds between steps."""
+
+
+@contextmanager
+def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
+    """On the main thread, Ctrl-C and SIGTERM set ``stop`` instead of raising; handlers restored after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda _sig, _frame: stop.set()) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+
+def pace(drill: "Drill", speed: float, *, until: float | None = None, tick: float = TICK,
+         on_step: Callable[[], None] | None = None, stop: threading.Event | None = None) -> str:
+    """Run ``drill`` to ``until`` (its scenario's duration by default) at ``speed``; end it.
+
+    Returns the reason the drill ended with: ``duration`` or ``aborted``."""
+    if not speed > 0:
+        raise ValueError(f"speed must be positive, got {speed}")
+    end = drill.scenario.metadata.duration if until is None else until
+    stop = stop or threading.Event()
+    origin, began = drill.now, time.monotonic()
+    finish = began + (end - origin) / speed
+    try:
+        with _stopping_on_signals(stop):
+            while not stop.is_set():
+                step_began = time.monotonic()
+                t = min(end, round(origin + (step_began - began) * speed, 3))
+                drill.advance_to(t)
+                if on_step is not None:
+                    on_step()
+                if t >= end:
+                    drill.end("duration")
+                    return "duration"
+                time.sleep(max(0.0, min(step_began + tick, finish) - time.monotonic()))
+    finally:
+        if not drill.ended:
+            drill.end("aborted")
+    return "aborted"
