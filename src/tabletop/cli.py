@@ -63,9 +63,18 @@ def main() -> None:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of every random choice in the drill.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Folder for the outputs (default out/<scenario>-<responder>-seed<N>).")
 @click.option("--duration", default=None, metavar="DURATION", help="Simulate this long instead of the scenario's duration, e.g. 3h.")
-def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_dir: Path | None, duration: str | None) -> None:
+@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Run against the wall clock: virtual seconds per wall second (1 = real time). Default: as fast as possible.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve the simulated fleet's metrics at http://HOST:PORT/metrics while the drill runs (0: any free port; implies --speed 1 unless given).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics server listens on.")
+def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_dir: Path | None, duration: str | None,
+        speed: float | None, metrics_port: int | None, metrics_host: str) -> None:
     """Run a drill on SCENARIO (default: the bundled scenario) and write timeline.jsonl,
-    score.json, score.md and postmortem.md."""
+    score.json, score.md and postmortem.md.
+
+    With --speed or --metrics-port the drill runs against the wall clock and a real Prometheus
+    can scrape it (use honor_labels: true: the drill speaks for many exporters)."""
     import time
 
     from tabletop.drill.outputs import write_outputs
@@ -93,10 +102,14 @@ def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_di
     name = responder if responder in BUILT_IN else Path(responder).stem
     out_dir = out_dir or Path("out") / f"{loaded.scenario.metadata.id}-{name}-seed{seed}"
     timeline = out_dir / "timeline.jsonl"
+    options = {"seed": seed, "timeline_path": timeline, "scenario_label": _scenario_label(path),
+               "responder_name": name, "until": until}
     began = time.perf_counter()
     try:
-        drill = run_headless(loaded, chosen, seed=seed, timeline_path=timeline,
-                             scenario_label=_scenario_label(path), responder_name=name, until=until)
+        if speed is None and metrics_port is None:
+            drill = run_headless(loaded, chosen, **options)
+        else:
+            drill = _run_live(loaded, chosen, speed or 1.0, metrics_host, metrics_port, options)
         elapsed = time.perf_counter() - began
         outputs = write_outputs(loaded, drill.timeline.header, drill.timeline.events, out_dir)
     except KeyboardInterrupt:
@@ -105,6 +118,24 @@ def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_di
     except OSError as error:
         _fail(f"cannot write the drill's outputs to {out_dir}: {error.strerror or error}")
     click.echo(outputs.summary(drill, elapsed))
+    if drill.timeline.events[-1].data.get("reason") == "aborted":
+        sys.exit(130)
+
+
+def _run_live(loaded: Any, responder: Any, speed: float, host: str, port: int | None, options: dict[str, Any]) -> Any:
+    """A drill paced at ``speed``, serving its metrics when ``port`` is given."""
+    from tabletop.drill.live import run_live
+
+    def ready(bound: int) -> None:
+        shown = f"[{host}]" if ":" in host else host
+        click.echo(f"serving the drill's metrics at http://{shown}:{bound}/metrics (scrape with honor_labels: true)", err=True)
+
+    try:
+        return run_live(loaded, responder, speed=speed, metrics_host=host, metrics_port=port, on_ready=ready, **options)
+    except OSError as error:
+        if port is None:
+            raise
+        _fail(f"--metrics-port: cannot listen on {host}:{port}: {error.strerror or error}")
 
 
 @main.command()
@@ -209,6 +240,142 @@ def replay(timeline: Path, verify: bool, scenario: Path | None, out: Path | None
     click.echo(f"replay of {timeline}: differs at {difference}", err=True)
     if verify:
         sys.exit(EXIT_BAD_INPUT)
+
+
+@main.group()
+def rules() -> None:
+    """Prometheus rule files: export a scenario's rules, state what they do as a promtool unit test."""
+
+
+@rules.command("export")
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write here instead of standard output.")
+def rules_export(scenario: Path, out: Path | None) -> None:
+    """Write SCENARIO's rules (inline and rule_files) as one Prometheus rule file."""
+    from tabletop.signals.promtool_rules import rule_file_text
+
+    if not scenario.exists():
+        _fail(f"{scenario}: no such scenario file")
+    loaded = _load(scenario)
+    try:
+        text = rule_file_text(loaded.rule_groups)
+    except ValueError as error:
+        _fail(f"{scenario}: {error}")
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        _fail(f"cannot write {out}: {error.strerror or error}")
+    click.echo(f"wrote {out}")
+
+
+def _rule_file_groups(path: Path) -> list[Any]:
+    """The groups of a Prometheus rule file; every problem located, then exit 1."""
+    from tabletop.scenario.problems import Problem, format_problems, has_errors
+    from tabletop.scenario.references import check_rule_groups
+    from tabletop.scenario.rules import RuleFile
+    from tabletop.scenario.validation import validate
+    from tabletop.scenario.yaml_source import parse_yaml, read_file
+
+    data, reason = read_file(path)
+    if data is None:
+        click.echo(format_problems([Problem(str(path), 1, 1, "", reason or "cannot read the file")]), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    source, problems = parse_yaml(data, str(path))
+    rule_file = None
+    if source is not None:
+        rule_file, found = validate(RuleFile, source)
+        problems += found + check_rule_groups(source, ("groups",))
+    if rule_file is None or has_errors(problems):
+        click.echo(format_problems(problems), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    return list(rule_file.groups)
+
+
+@rules.command("test")
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The promtool unit-test file to write.")
+@click.option("--rules", "rules_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Your own Prometheus rule file to state (default: the scenario's rules).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the simulated drill.")
+@click.option("--responder", default="expert", show_default=True, metavar="expert|novice|PATH",
+              help="Who responds during the simulated drill.")
+@click.option("--duration", default=None, metavar="DURATION", help="Simulate this long instead of the scenario's duration, e.g. 1h.")
+def rules_test(scenario: Path, out: Path, rules_file: Path | None, seed: int, responder: str, duration: str | None) -> None:
+    """Simulate SCENARIO and write a promtool unit test stating which rules fire when.
+
+    The test's input series are the simulated series the rules read; its alert checks are
+    what tabletop computed. Without --rules the scenario's rules are written next to it as
+    OUT's name with .rules.yaml. `promtool test rules OUT` passes when Prometheus agrees."""
+    import math
+    import os
+
+    from tabletop.drill.responders import BUILT_IN, make_responder
+    from tabletop.drill.run import run_headless
+    from tabletop.durations import format_duration, parse_duration
+    from tabletop.scenario.problems import InputError
+    from tabletop.signals.promtool_rules import rule_file_text
+    from tabletop.signals.promtool_tests import common_interval, read_series, state_rules
+
+    if not scenario.exists():
+        _fail(f"{scenario}: no such scenario file")
+    until = None
+    if duration is not None:
+        try:
+            until = parse_duration(duration)
+        except ValueError as error:
+            _fail(f"--duration: {error}")
+        if until <= 0:
+            _fail("--duration: must be longer than 0s")
+    loaded = _load(scenario)
+    groups = _rule_file_groups(rules_file) if rules_file is not None else list(loaded.rule_groups)
+    if not any(rule.alert for group in groups for rule in group.rules):
+        _fail(f"{rules_file or scenario}: no alerting rules to test")
+    rules_text = None
+    if rules_file is None:
+        try:
+            rules_text = rule_file_text(groups)
+        except ValueError as error:
+            _fail(f"{scenario}: {error}")
+    if responder not in BUILT_IN and not Path(responder).exists():
+        _fail(f"--responder: {responder!r} is neither expert, novice nor an existing responder script")
+    try:
+        chosen = make_responder(responder, loaded)
+    except InputError as error:
+        _fail_with_problems(error)
+    signals = loaded.scenario.signals
+    interval = common_interval(groups, signals.evaluation_interval)
+    if interval is None:
+        interval = signals.evaluation_interval
+        click.echo(f"warning: the rule groups have different intervals; promtool evaluates every group every "
+                   f"{format_duration(interval)} (the scenario's evaluation_interval), and so does this test", err=True)
+    drill = run_headless(loaded, chosen, seed=seed, until=until)
+    end = (math.ceil((until or loaded.scenario.metadata.duration) / interval) - 1) * interval
+    try:
+        statement = state_rules(read_series(drill.store, groups), groups, interval, end)
+    except ValueError as error:
+        _fail(str(error))
+    if statement.failures:
+        failure = statement.failures[0]
+        _fail(f"rule {failure.rule!r} (group {failure.group!r}) fails at {format_duration(failure.t)}: "
+              f"{failure.message}; promtool stops a test at a failing rule")
+    rules_path = rules_file if rules_file is not None else out.with_name(out.stem + ".rules.yaml")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if rules_text is not None:
+            rules_path.write_text(rules_text, encoding="utf-8")
+        reference = os.path.relpath(rules_path.resolve(), out.parent.resolve())
+        out.write_text(statement.text([reference]), encoding="utf-8")
+    except OSError as error:
+        _fail(f"cannot write {out}: {error.strerror or error}")
+    firing = sum(1 for t in statement.transitions if t.state == "firing")
+    click.echo(f"wrote {out} ({len(statement.test['input_series'])} input series, "
+               f"{len(statement.test['alert_rule_test'])} alert checks at {len(statement.checked)} times, "
+               f"{firing} alert(s) fired)" + (f" and {rules_path}" if rules_text is not None else ""))
+    click.echo(f"check it with: promtool test rules {out}")
 
 
 def _emit(text: str, out: Path | None) -> None:

@@ -197,6 +197,8 @@ class _AlertingRule:
         self.output = _Output(store)
         self.active: dict[LabelKey, _Alert] = {}
         self.last_error: str | None = None
+        self.template_name = f"__alert_{rule.alert}"
+        """Prometheus's name for the rule's templates (it appears in their error texts)."""
 
     def evaluate(self, store: SeriesStore, t: float, limit: int) -> list[AlertTransition]:
         results = self._results(_as_vector(self.query.instant(store, t)))
@@ -243,7 +245,7 @@ class _AlertingRule:
         for sample in samples:
             labels = {k: v for k, v in sample.labels.items() if k != "__name__"}
             for name, template in rule.labels.items():
-                value = render(template, sample.labels, sample.value)
+                value = render(template, sample.labels, sample.value, name=self.template_name)
                 if value:
                     labels[name] = value
                 else:
@@ -261,7 +263,7 @@ class _AlertingRule:
         """Annotations as of the alert's latest evaluation (rendered when asked for: they
         depend on nothing but its source labels and value)."""
         return {
-            name: render(template, alert.source, alert.value)
+            name: render(template, alert.source, alert.value, name=self.template_name)
             for name, template in sorted(self.rule.annotations.items())
         }
 

@@ -25,13 +25,23 @@ class TemplateError(ValueError):
 
 
 class _ExecError(Exception):
-    """A failure while rendering (e.g. humanize of a label that is not a number)."""
+    """A failure while rendering (e.g. humanize of a label that is not a number), at the node
+    Go's text/template reports: its text and character offset in the template."""
+
+    def __init__(self, message: str, node: str = "", pos: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.node = node
+        self.pos = pos
 
 
 # ---------------------------------------------------------------------------------- parsing
 @dataclass(frozen=True, slots=True)
 class _Literal:
     value: object
+    text: str
+    """As written (what Go's error messages show); ``pos`` is its offset in the template."""
+    pos: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,17 +50,34 @@ class _Ref:
 
     root: str
     keys: tuple[str, ...]
+    text: str
+    pos: int
 
 
 @dataclass(frozen=True, slots=True)
 class _Function:
     name: str
+    pos: int
+
+    @property
+    def text(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True, slots=True)
 class _Pipeline:
     commands: tuple[tuple[object, ...], ...]
     """Each command is a tuple of operands: literals, refs, a function, nested pipelines."""
+    pos: int
+
+    @property
+    def text(self) -> str:
+        return " | ".join(_command_text(command) for command in self.commands)
+
+
+def _command_text(command: tuple[object, ...]) -> str:
+    """A command as Go prints it in errors: operands joined by spaces, inner pipelines in parentheses."""
+    return " ".join(f"({op.text})" if isinstance(op, _Pipeline) else op.text for op in command)  # type: ignore[attr-defined]
 
 
 _VARIABLES = {
@@ -96,32 +123,33 @@ def _unquote(literal: str) -> str:
 class _Parser:
     """Parses the inside of one action into a pipeline."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, offset: int = 0) -> None:
+        """``source`` is the inside of an action starting at ``offset`` in the template."""
         self.tokens = [
-            (m.lastgroup, m.group(m.lastgroup))
+            (m.lastgroup, m.group(m.lastgroup), offset + m.start(m.lastgroup))
             for m in _TOKEN.finditer(source)
             if m.lastgroup is not None
         ]
         self.pos = 0
-        if any(kind == "punct" and text in (":=", "=") for kind, text in self.tokens):
+        if any(kind == "punct" and text in (":=", "=") for kind, text, _ in self.tokens):
             raise TemplateError("declaring or assigning variables is not supported")
 
-    def pipeline(self, closing: str | None = None) -> _Pipeline:
+    def pipeline(self, closing: str | None = None, start: int = 0) -> _Pipeline:
         commands = []
         while True:
             command = []
             while self.pos < len(self.tokens):
-                kind, text = self.tokens[self.pos]
+                kind, text, at = self.tokens[self.pos]
                 if kind == "punct" and text in ("|", ")"):
                     break
                 self.pos += 1
-                command.append(self._operand(kind, text))
+                command.append(self._operand(kind, text, at))
             if not command:
                 raise TemplateError("missing value for command")
             commands.append(tuple(command))
             if self.pos >= len(self.tokens):
                 break
-            kind, text = self.tokens[self.pos]
+            kind, text, _ = self.tokens[self.pos]
             if text == ")":
                 break
             self.pos += 1  # "|"
@@ -131,44 +159,44 @@ class _Parser:
             self.pos += 1
         elif self.pos < len(self.tokens):
             raise TemplateError(f"unexpected {self.tokens[self.pos][1]!r}")
-        return _Pipeline(tuple(commands))
+        return _Pipeline(tuple(commands), start)
 
-    def _operand(self, kind: str | None, text: str) -> object:
+    def _operand(self, kind: str | None, text: str, at: int) -> object:
         if kind == "string":
-            return _Literal(_unquote(text))
+            return _Literal(_unquote(text), text, at)
         if kind == "raw":
-            return _Literal(text[1:-1])
+            return _Literal(text[1:-1], text, at)
         if kind == "number":
             number = float.fromhex(text) if "x" in text.lower() else float(text)
             is_int = re.fullmatch(r"[-+]?(?:0[xX][0-9a-fA-F]+|\d+)", text) is not None
-            return _Literal(int(number) if is_int else number)
+            return _Literal(int(number) if is_int else number, text, at)
         if kind == "var":
             name, _, rest = text.partition(".")
             if name not in _VARIABLES:
                 raise TemplateError(f'undefined variable "{name}"')
-            return self._ref(_VARIABLES[name], rest.split(".") if rest else [])
+            return self._ref(_VARIABLES[name], rest.split(".") if rest else [], text, at)
         if kind == "field":
-            return self._ref("", [k for k in text.split(".") if k])
+            return self._ref("", [k for k in text.split(".") if k], text, at)
         if kind == "ident":
             if text in _KEYWORDS:
                 raise TemplateError(f"{{{{{text}}}}} is not supported")
             if text not in FUNCTIONS:
                 raise TemplateError(f'function "{text}" is not supported')
-            return _Function(text)
+            return _Function(text, at)
         if text == "(":
-            return self.pipeline(closing=")")
+            return self.pipeline(closing=")", start=at)
         raise TemplateError(f"unexpected {text!r} in command")
 
-    def _ref(self, root: str, keys: list[str]) -> _Ref:
+    def _ref(self, root: str, keys: list[str], text: str, at: int) -> _Ref:
         if not root:
             if not keys:
-                return _Ref("", ())
+                return _Ref("", (), text, at)
             root, keys = keys[0], keys[1:]
             if root not in _FIELDS:
                 raise TemplateError(f"can't evaluate field {root}")
         if keys and root not in _MAPS or len(keys) > 1:
             raise TemplateError(f"can't evaluate field {keys[-1]} of {root}")
-        return _Ref(root, tuple(keys))
+        return _Ref(root, tuple(keys), text, at)
 
 
 _ACTION = re.compile(r"\{\{(-[ \t\r\n])?(.*?)([ \t\r\n]-)?\}\}", re.DOTALL)
@@ -189,7 +217,7 @@ def _compile(text: str) -> tuple[object, ...]:
         parts.append(chunk)
         body = m.group(2).strip()
         if not (body.startswith("/*") and body.endswith("*/")):
-            pipeline = _Parser(m.group(2)).pipeline()
+            pipeline = _Parser(m.group(2), m.start(2)).pipeline()
             _check(pipeline)
             parts.append(pipeline)
         trim_next = bool(m.group(3))
@@ -231,13 +259,22 @@ def _check(pipeline: _Pipeline) -> None:
 
 
 # -------------------------------------------------------------------------------- rendering
+_DEFS = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
+"""What Prometheus puts before every alert template; positions in its errors count it."""
+_STRING_PARAMS = {"toUpper": 1, "toLower": 1, "title": 1, "printf": 1}
+"""How many leading parameters of a function are strings (Go checks their type before the call)."""
+
+
 def render(
     text: str,
     labels: Mapping[str, str],
     value: float,
     external_labels: Mapping[str, str] | None = None,
+    name: str | None = None,
 ) -> str:
-    """``text`` expanded for one alert; ``<error expanding template: ...>`` when that fails."""
+    """``text`` expanded for one alert; ``<error expanding template: ...>`` when that fails.
+    ``name`` is the template's name (Prometheus's is ``__alert_<alertname>``): with it, a
+    failure reads as Prometheus's does, with its line, column and the failing command."""
     if "{{" not in text:
         return text
     data = {
@@ -251,25 +288,52 @@ def render(
         for part in _compile(text):
             out.append(_print(_run(part, data)) if isinstance(part, _Pipeline) else str(part))
         return "".join(out)
-    except (TemplateError, _ExecError) as exc:
+    except TemplateError as exc:
         return f"<error expanding template: {exc}>"
+    except _ExecError as exc:
+        return f"<error expanding template: {_exec_message(exc, text, name)}>"
+
+
+def _exec_message(exc: _ExecError, text: str, name: str | None) -> str:
+    """Go's ExecError text: the position is a byte offset (0-based) in its line."""
+    if name is None:
+        return exc.message
+    before = (_DEFS + text[: exc.pos]).encode()
+    line = before.count(b"\n") + 1
+    column = len(before) - (before.rfind(b"\n") + 1)
+    return (f"error executing template {name}: template: {name}:{line}:{column}: "
+            f'executing "{name}" at <{exc.node}>: {exc.message}')
 
 
 def _run(pipeline: _Pipeline, data: dict[str, object]) -> object:
     result: object = None
     for i, command in enumerate(pipeline.commands):
-        args = [_value(operand, data) for operand in command[1:]]
         head = command[0]
-        if isinstance(head, _Function):
-            if i > 0:
-                args.append(result)
-            try:
-                result = FUNCTIONS[head.name](*args)
-            except _ExecError as exc:
-                raise _ExecError(f"error calling {head.name}: {exc}") from None
-        else:
+        if not isinstance(head, _Function):
             result = _value(head, data)
+            continue
+        strings = _STRING_PARAMS.get(head.name, 0)
+        args = [_argument(operand, data, j < strings) for j, operand in enumerate(command[1:])]
+        if i > 0:
+            if len(args) < strings and not isinstance(result, str):
+                raise _ExecError(f"wrong type for value; expected string; got {_type(result)}", head.text, head.pos)
+            args.append(result)
+        try:
+            result = FUNCTIONS[head.name](*args)
+        except _ExecError as exc:
+            raise _ExecError(f"error calling {head.name}: {exc.message}", _command_text(command), head.pos) from None
     return result
+
+
+def _argument(operand: object, data: dict[str, object], string: bool) -> object:
+    """An argument's value; a string parameter given something else fails as Go's does."""
+    value = _value(operand, data)
+    if string and not isinstance(value, str):
+        if isinstance(operand, _Literal):
+            raise _ExecError(f"expected string; found {operand.text}", operand.text, operand.pos)
+        node: _Ref | _Pipeline = operand  # type: ignore[assignment]
+        raise _ExecError(f"wrong type for value; expected string; got {_type(value)}", node.text, node.pos)
+    return value
 
 
 def _value(operand: object, data: dict[str, object]) -> object:
@@ -353,6 +417,15 @@ def humanize1024(value: object) -> str:
     return _scaled(v, "ki Mi Gi Ti Pi Ei Zi Yi", 1024.0)
 
 
+def _go_quo(a: int, b: int) -> int:
+    """Go's integer division: truncates toward zero."""
+    return -(-a // b) if a < 0 else a // b
+
+
+def _go_rem(a: int, b: int) -> int:
+    return a - b * _go_quo(a, b)
+
+
 def humanize_duration(value: object) -> str:
     v = _to_float(value)
     if not math.isfinite(v):
@@ -362,9 +435,9 @@ def humanize_duration(value: object) -> str:
     if abs(v) >= 1:
         sign = "-" if v < 0 else ""
         v = abs(v)
-        total = int(v)
-        seconds, minutes = total % 60, total // 60 % 60
-        hours, days = total // 3600 % 24, total // 86400
+        total = int(v) if v < 2.0**63 else -(2**63)  # Go's int64(v) on amd64 when v overflows
+        seconds, minutes = _go_rem(total, 60), _go_rem(_go_quo(total, 60), 60)
+        hours, days = _go_rem(_go_quo(total, 3600), 24), _go_quo(total, 86400)
         if days:
             return f"{sign}{days}d {hours}h {minutes}m {seconds}s"
         if hours:
@@ -379,23 +452,22 @@ def humanize_percentage(value: object) -> str:
     return _g4(_to_float(value) * 100) + "%"
 
 
-def _string(value: object) -> str:
-    if not isinstance(value, str):
-        raise _ExecError(f"wrong type for value; expected string; got {_type(value)}")
-    return value
-
-
 def _separator(char: str) -> bool:
     if char.isascii():
         return not (char.isalnum() or char == "_")
     return not char.isalnum() and char.isspace()
 
 
-def _title(value: object) -> str:
+def _map_runes(value: str, case: Callable[[str], str]) -> str:
+    """Go's ``strings.ToUpper``/``ToLower``: one character for one (``ß`` stays ``ß``)."""
+    return "".join(c if len(mapped := case(c)) != 1 else mapped for c in value)
+
+
+def _title(value: str) -> str:
     """Go's ``strings.Title``: upper-case each letter that follows a separator."""
     out = []
     previous = " "
-    for char in _string(value):
+    for char in value:
         out.append(char.upper() if _separator(previous) and len(char.upper()) == 1 else char)
         previous = char
     return "".join(out)
@@ -405,9 +477,8 @@ _VERB = re.compile(r"%([-+# 0]*)(\d*)(?:\.(\d*))?([a-zA-Z%])")
 _PRINTF_VERBS = frozenset("svdxXofFeEgGq%")
 
 
-def printf(fmt: object, *args: object) -> str:
+def printf(text: str, *args: object) -> str:
     """Go's ``fmt.Sprintf`` for the verbs alert templates use: %s %v %d %x %o %f %e %g %q %%."""
-    text = _string(fmt)
     remaining = list(args)
 
     def verb(m: re.Match[str]) -> str:
@@ -433,10 +504,13 @@ def _pad(text: str, flags: str, width: str) -> str:
 
 
 def _format(arg: object, letter: str, spec: str, flags: str, width: str) -> str:
+    if isinstance(arg, float) and (letter == "v" or letter in "gG" and "." not in spec):
+        text = format_v(arg)  # Go's %g without a precision: the shortest exact digits
+        if "+" in flags and text[0] not in "+-":
+            text = "+" + text
+        return _pad(text.replace("e", "E") if letter == "G" else text, flags, width)
     if isinstance(arg, float) and letter in "eEfFgG":
         return _pad(format_verb(arg, spec + letter), flags, width)
-    if isinstance(arg, float) and letter == "v":
-        return _pad(format_v(arg), flags, width)
     if isinstance(arg, int) and letter in "dvxXo":
         return ("%" + spec + ("d" if letter == "v" else letter)) % arg
     if isinstance(arg, str) and letter in "sv":
@@ -453,8 +527,8 @@ FUNCTIONS: dict[str, Callable[..., str]] = {
     "humanizeDuration": humanize_duration,
     "humanizePercentage": humanize_percentage,
     "printf": printf,
-    "toUpper": lambda v: _string(v).upper(),
-    "toLower": lambda v: _string(v).lower(),
+    "toUpper": lambda v: _map_runes(v, str.upper),
+    "toLower": lambda v: _map_runes(v, str.lower),
     "title": _title,
 }
 _ARITY: dict[str, tuple[int, int | None]] = {name: (1, 1) for name in FUNCTIONS}

@@ -4,11 +4,10 @@ between scalars and vectors, with Prometheus's vector matching (``on``, ``ignori
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Callable, Hashable
 
-from tabletop.signals.promql import gofloat
+from tabletop.signals.promql import gofloat, gomath
 from tabletop.signals.promql.errors import PromQLError
 from tabletop.signals.promql.labels import NAME, Vector, drop_names, format_labels, without_name
 from tabletop.signals.promql.nodes import SCALAR, VECTOR, Context, Node
@@ -21,7 +20,7 @@ ARITHMETIC: dict[str, Callable[[float, float], float]] = {
     "/": gofloat.div,
     "%": gofloat.mod,
     "^": gofloat.pow_,
-    "atan2": math.atan2,
+    "atan2": gomath.atan2,
 }
 COMPARISON: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,

@@ -1,13 +1,16 @@
 """Go's float64 arithmetic and formatting, where Python's differs (Prometheus is written in Go).
 
 Python raises on division by zero, domain errors and overflow, where Go returns NaN or ±Inf;
-Python's ``math.floor`` returns an int; Python prints ``inf`` where Go prints ``+Inf``.
+Python's ``math.floor`` returns an int; Python prints ``inf`` where Go prints ``+Inf``; logarithms
+and exponentials come from ``gomath`` (C's libm rounds differently from Go's).
 """
 
 from __future__ import annotations
 
 import math
 import re
+
+from tabletop.signals.promql import gomath
 
 NAN = math.nan
 INF = math.inf
@@ -74,7 +77,7 @@ def pow_(x: float, y: float) -> float:
         if yf > 0.5:
             yf -= 1
             yi += 1
-        a1 = exp(yf * math.log(x))
+        a1 = gomath.exp(yf * gomath.log(x))
     x1, xe = math.frexp(x)
     i = int(yi)
     while i != 0:
@@ -116,17 +119,8 @@ def sqrt(x: float) -> float:
     return math.sqrt(x) if x >= 0 else NAN
 
 
-def exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return INF
-
-
-def ln(x: float) -> float:
-    if x > 0:
-        return math.log(x)
-    return -INF if x == 0 else NAN
+exp = gomath.exp
+ln = gomath.log
 
 
 def log2(x: float) -> float:
@@ -135,7 +129,7 @@ def log2(x: float) -> float:
     frac, exponent = math.frexp(x)
     if frac == 0.5:  # exact powers of two give exact answers
         return float(exponent - 1)
-    return math.log(frac) * _INV_LN2 + exponent
+    return ln(frac) * _INV_LN2 + exponent
 
 
 def log10(x: float) -> float:

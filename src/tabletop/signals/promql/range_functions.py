@@ -17,10 +17,10 @@ from tabletop.signals.promql.labels import Vector, ensure_unique
 from tabletop.signals.promql.nodes import VECTOR, Context, Node
 from tabletop.signals.promql.selectors import RangeSelector
 from tabletop.signals.promql.stats import (
+    compensated_mean,
     kahan_inc,
     linear_regression,
     maximum,
-    mean,
     minimum,
     quantile,
 )
@@ -186,7 +186,7 @@ KERNELS: dict[str, Kernel] = {
     "delta": _extrapolated_rate(is_counter=False, is_rate=False),
     "irate": _instant_value(is_rate=True),
     "idelta": _instant_value(is_rate=False),
-    "avg_over_time": _of_values(mean),
+    "avg_over_time": _of_values(compensated_mean),
     "sum_over_time": _of_values(_sum),
     "min_over_time": _of_values(minimum),
     "max_over_time": _of_values(maximum),

@@ -26,7 +26,7 @@ def kahan_inc(inc: float, total: float, c: float) -> tuple[float, float]:
 
 
 def mean(values: Sequence[float]) -> float:
-    """Prometheus's running mean (avg, avg_over_time): divides before subtracting, keeps ±Inf."""
+    """Prometheus's running mean of ``avg``: divides before subtracting, keeps ±Inf."""
     result = 0.0
     count = 0.0
     for v in values:
@@ -38,6 +38,21 @@ def mean(values: Sequence[float]) -> float:
                 continue
         result += v / count - result / count
     return result
+
+
+def compensated_mean(values: Sequence[float]) -> float:
+    """``avg_over_time``'s running mean: like ``mean`` but with a compensated sum of the steps."""
+    result = c = 0.0
+    count = 0.0
+    for v in values:
+        count += 1
+        if result == INF or result == -INF:
+            if (v == INF or v == -INF) and (result > 0) == (v > 0):
+                continue
+            if v == v and v != INF and v != -INF:
+                continue
+        result, c = kahan_inc(v / count - result / count, result, c)
+    return result if result == INF or result == -INF else result + c
 
 
 def minimum(values: Sequence[float]) -> float:

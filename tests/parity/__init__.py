@@ -1,0 +1,1 @@
+"""Differential tests: tabletop's PromQL and rule evaluation against real promtool."""
