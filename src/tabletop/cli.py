@@ -41,6 +41,34 @@ def _load(path: Path) -> Any:
         _fail_with_problems(error)
 
 
+def _until(duration: str | None) -> float | None:
+    """The --duration option in seconds (None: the scenario's own)."""
+    from tabletop.durations import parse_duration
+
+    if duration is None:
+        return None
+    try:
+        until = parse_duration(duration)
+    except ValueError as error:
+        _fail(f"--duration: {error}")
+    if until <= 0:
+        _fail("--duration: must be longer than 0s")
+    return until
+
+
+def _responder(choice: str, loaded: Any) -> Any:
+    """The --responder option: expert, novice or a responder script checked against the scenario."""
+    from tabletop.drill.responders import BUILT_IN, make_responder
+    from tabletop.scenario.problems import InputError
+
+    if choice not in BUILT_IN and not Path(choice).exists():
+        _fail(f"--responder: {choice!r} is neither expert, novice nor an existing responder script")
+    try:
+        return make_responder(choice, loaded)
+    except InputError as error:
+        _fail_with_problems(error)
+
+
 def _scenario_label(path: Path) -> str:
     """The scenario path as recorded in the timeline: relative to the working directory when possible."""
     try:
@@ -78,27 +106,15 @@ def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_di
     import time
 
     from tabletop.drill.outputs import write_outputs
-    from tabletop.drill.responders import BUILT_IN, make_responder
+    from tabletop.drill.responders import BUILT_IN
     from tabletop.drill.run import run_headless
-    from tabletop.durations import parse_duration
-    from tabletop.scenario.problems import InputError
 
     path = scenario or _default_scenario()
     if not path.exists():
         _fail(f"{path}: no such scenario file")
-    until = None
-    if duration is not None:
-        try:
-            until = parse_duration(duration)
-        except ValueError as error:
-            _fail(f"--duration: {error}")
+    until = _until(duration)
     loaded = _load(path)
-    if responder not in BUILT_IN and not Path(responder).exists():
-        _fail(f"--responder: {responder!r} is neither expert, novice nor an existing responder script")
-    try:
-        chosen = make_responder(responder, loaded)
-    except InputError as error:
-        _fail_with_problems(error)
+    chosen = _responder(responder, loaded)
     name = responder if responder in BUILT_IN else Path(responder).stem
     out_dir = out_dir or Path("out") / f"{loaded.scenario.metadata.id}-{name}-seed{seed}"
     timeline = out_dir / "timeline.jsonl"
@@ -313,23 +329,14 @@ def rules_test(scenario: Path, out: Path, rules_file: Path | None, seed: int, re
     import math
     import os
 
-    from tabletop.drill.responders import BUILT_IN, make_responder
     from tabletop.drill.run import run_headless
-    from tabletop.durations import format_duration, parse_duration
-    from tabletop.scenario.problems import InputError
+    from tabletop.durations import format_duration
     from tabletop.signals.promtool_rules import rule_file_text
     from tabletop.signals.promtool_tests import common_interval, read_series, state_rules
 
     if not scenario.exists():
         _fail(f"{scenario}: no such scenario file")
-    until = None
-    if duration is not None:
-        try:
-            until = parse_duration(duration)
-        except ValueError as error:
-            _fail(f"--duration: {error}")
-        if until <= 0:
-            _fail("--duration: must be longer than 0s")
+    until = _until(duration)
     loaded = _load(scenario)
     groups = _rule_file_groups(rules_file) if rules_file is not None else list(loaded.rule_groups)
     if not any(rule.alert for group in groups for rule in group.rules):
@@ -340,12 +347,7 @@ def rules_test(scenario: Path, out: Path, rules_file: Path | None, seed: int, re
             rules_text = rule_file_text(groups)
         except ValueError as error:
             _fail(f"{scenario}: {error}")
-    if responder not in BUILT_IN and not Path(responder).exists():
-        _fail(f"--responder: {responder!r} is neither expert, novice nor an existing responder script")
-    try:
-        chosen = make_responder(responder, loaded)
-    except InputError as error:
-        _fail_with_problems(error)
+    chosen = _responder(responder, loaded)
     signals = loaded.scenario.signals
     interval = common_interval(groups, signals.evaluation_interval)
     if interval is None:
