@@ -93,8 +93,13 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("mitigate", "apply a mitigation to the fleet", (Arg("action", "mitigation name"), Arg("target", "kind/name")), takes_params=True),
         CommandSpec("reply", "answer a stakeholder message", (Arg("inject", "inject id"), Arg("text", "the answer", kind="text"))),
         CommandSpec("resolve", "resolve the incident and its pages", (Arg("text", "closing summary", required=False, kind="text"),)),
+        CommandSpec("facilitate", "facilitator only: deliver the next message now, give a hint, reveal the ground truth",
+                    (Arg("action", "inject, hint or reveal"),)),
     )
 }
+
+FACILITATOR = "facilitator"
+"""The actor name of the person running the drill (not a participant)."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from datetime import timedelta
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
-from tabletop.drill.command_line import Command, CommandSyntaxError, parse_command
+from tabletop.drill.command_line import FACILITATOR, Command, CommandSyntaxError, parse_command
+from tabletop.drill.hints import next_hint
 from tabletop.drill.timeline import Event
 from tabletop.drill.views import ViewError, describe, render_table, rows
 from tabletop.faults.catalog import CATALOG
@@ -58,7 +59,10 @@ def run_command(drill: "Drill", actor: str, command: Command | str) -> CommandRe
     with drill.holding_events() as caused:
         try:
             parsed = parse_command(command) if isinstance(command, str) else command
-            if actor not in {p.id for p in drill.scenario.participants}:
+            if (actor == FACILITATOR) != (parsed.name == "facilitate"):
+                raise Refusal("only the facilitator can facilitate" if actor != FACILITATOR
+                              else "the facilitator runs the drill; participants work the incident")
+            if actor != FACILITATOR and actor not in {p.id for p in drill.scenario.participants}:
                 raise Refusal(f"{actor!r} is not a participant of this drill")
             if drill.ended:
                 raise Refusal("the drill has ended")
@@ -268,6 +272,27 @@ def _step(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[s
     return summary, "\n\n".join(outputs)
 
 
+def _facilitate(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[str, str]:
+    action = args["action"]
+    if action == "inject":
+        inject = drill.injects.deliver_next_now()
+        if inject is None:
+            raise Refusal("every stakeholder message has been delivered")
+        return f"delivered {inject.id} from {inject.from_}", ""
+    if action == "hint":
+        text = next_hint(drill)
+        _effect(drill, "hint", actor, seq, text=text)
+        return text, ""
+    if action == "reveal":
+        truth = drill.scenario.ground_truth
+        fault = next(f for f in drill.scenario.faults if f.id == truth.root_cause.fault)
+        _effect(drill, "ground_truth.revealed", actor, seq, root_cause=truth.root_cause.fault, fault_kind=fault.kind,
+                target=fault.target, summary=" ".join(truth.root_cause.summary.split()),
+                fixes=[f"{f.action} {f.target}" for f in truth.fixes], harmful=[f"{h.action} {h.target}" for h in truth.harmful])
+        return f"root cause: {fault.kind} on {fault.target}", ""
+    raise Refusal(f"unknown facilitator action {action!r}; actions: inject, hint, reveal")
+
+
 def _acknowledged(drill: "Drill", page_id: str | None, actor: str) -> bool:
     """A runbook's 'acknowledge' step is done once the page is acknowledged, by anyone."""
     try:
@@ -280,5 +305,5 @@ HANDLERS: dict[str, Handler] = {
     "ack": _ack, "escalate": _escalate, "reassign": _reassign, "handoff": _handoff, "resolve": _resolve,
     "assign": _assign, "severity": _severity, "note": _note, "status": _status, "hypothesis": _hypothesis,
     "reply": _reply, "query": _query, "logs": _logs, "get": _get, "describe": _describe, "mitigate": _mitigate,
-    "step": _step,
+    "step": _step, "facilitate": _facilitate,
 }

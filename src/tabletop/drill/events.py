@@ -46,5 +46,8 @@ KINDS: dict[str, str] = {
     "inject.delivered": "inject, from, channel, message, expects_reply",
     "inject.replied": "inject, text, command",
     "incident.resolved": "text, command",
+    # the facilitator
+    "hint": "text, command",
+    "ground_truth.revealed": "root_cause (fault id), fault_kind, target, summary, fixes [text], harmful [text], command",
 }
 """Event kind → fields of its ``data``. Events caused by a command carry its seq in ``command``."""

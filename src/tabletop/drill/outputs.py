@@ -19,9 +19,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class Outputs:
-    folder: Path
     score: Score
+    score_markdown: str
+    postmortem: str
     files: list[Path]
+    """Where they were written (empty when kept in memory)."""
 
     def summary(self, drill: "Drill", elapsed: float) -> str:
         events = drill.timeline.events
@@ -40,12 +42,19 @@ class Outputs:
         ])
 
 
-def write_outputs(loaded: LoadedScenario, header: Header, events: list[Event], folder: Path) -> Outputs:
-    folder.mkdir(parents=True, exist_ok=True)
+def build_outputs(loaded: LoadedScenario, header: Header, events: list[Event]) -> Outputs:
+    """Score and postmortem draft of a drill, in memory."""
     runbooks = list(loaded.runbooks)
     score = score_drill(loaded.scenario, runbooks, loaded.rubric, events)
-    files = [folder / "timeline.jsonl", folder / "score.json", folder / "score.md", folder / "postmortem.md"]
-    files[1].write_text(json.dumps(score.to_json(), indent=2) + "\n", encoding="utf-8")
-    files[2].write_text(render_markdown(score) + "\n", encoding="utf-8")
-    files[3].write_text(write_postmortem(loaded.scenario, runbooks, events, score, header), encoding="utf-8")
-    return Outputs(folder, score, files)
+    return Outputs(score, render_markdown(score), write_postmortem(loaded.scenario, runbooks, events, score, header), [])
+
+
+def write_outputs(loaded: LoadedScenario, header: Header, events: list[Event], folder: Path) -> Outputs:
+    """Score and postmortem draft written beside the drill's timeline.jsonl in ``folder``."""
+    outputs = build_outputs(loaded, header, events)
+    folder.mkdir(parents=True, exist_ok=True)
+    outputs.files = [folder / "timeline.jsonl", folder / "score.json", folder / "score.md", folder / "postmortem.md"]
+    outputs.files[1].write_text(json.dumps(outputs.score.to_json(), indent=2) + "\n", encoding="utf-8")
+    outputs.files[2].write_text(outputs.score_markdown + "\n", encoding="utf-8")
+    outputs.files[3].write_text(outputs.postmortem, encoding="utf-8")
+    return outputs

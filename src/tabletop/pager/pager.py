@@ -47,6 +47,8 @@ class Page:
     """How each assignee got the page: the rota id, or None when named directly."""
     acked_by: str | None = None
     generation: int = 0
+    escalates_at: float | None = None
+    """When the page moves to its next level unless acknowledged (None: it will not)."""
 
     @property
     def open(self) -> bool:
@@ -142,7 +144,12 @@ class Pager:
             "ack_timeout": level.ack_timeout,
         })
         generation = page.generation
+        page.escalates_at = self.env.now + level.ack_timeout if self._can_escalate(page) else None
         later(self.env, level.ack_timeout, lambda: self._ack_timeout(page, generation))
+
+    @staticmethod
+    def _can_escalate(page: Page) -> bool:
+        return page.level + 1 < len(page.policy.levels) or page.loop < page.policy.repeats
 
     def _ack_timeout(self, page: Page, generation: int) -> None:
         if page.generation != generation or page.state != "triggered":
@@ -158,6 +165,7 @@ class Pager:
             page.loop += 1
             page.level = 0
         else:
+            page.escalates_at = None
             return False
         self.record("page.escalated", {
             "page": page.id, "from_level": from_level + 1, "to_level": page.level + 1, "loop": page.loop, "reason": reason,
@@ -192,6 +200,7 @@ class Pager:
         page.state = "acknowledged"
         page.acked_by = by
         page.generation += 1
+        page.escalates_at = None
         if by not in page.assignees:
             page.assignees = [by]
             page.via = {by: None}
@@ -242,6 +251,7 @@ class Pager:
     def _resolve(self, page: Page, reason: str) -> None:
         page.state = "resolved"
         page.generation += 1
+        page.escalates_at = None
         self._open = {k: p for k, p in self._open.items() if p is not page}
         self.record("page.resolved", {"page": page.id, "reason": reason})
 

@@ -1,0 +1,183 @@
+"""What the console shows, read off a running drill: pages, alerts, indicators, SLOs, runbook,
+incident state, stakeholder messages and the timeline. Read-only; every number comes from the
+engine, so the console computes no domain logic of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from tabletop.drill.timeline import Event
+from tabletop.signals.indicators import Indicator, indicators_from_rules, worst
+
+if TYPE_CHECKING:
+    from tabletop.drill.engine import Drill
+
+DEFAULT_STATUS_INTERVAL = 900.0
+
+
+@dataclass(frozen=True)
+class PageView:
+    id: str
+    title: str
+    state: str
+    """triggered, acknowledged or resolved."""
+    holders: tuple[str, ...]
+    level: int
+    policy: str
+    acked_by: str | None
+    escalates_in: float | None
+    """Seconds until it moves to the next level unless acknowledged."""
+    opened_at: float
+
+
+@dataclass(frozen=True)
+class AlertView:
+    name: str
+    state: str
+    labels: dict[str, str]
+    summary: str
+    value: float
+    since: float
+
+
+@dataclass(frozen=True)
+class SloView:
+    id: str
+    deployment: str
+    objective: float
+    sli: float
+    """Good ratio over the last five minutes."""
+    burned_percent: float
+    in_breach: bool
+
+
+@dataclass(frozen=True)
+class StepView:
+    runbook: str
+    number: int
+    title: str
+    text: str
+    done: bool
+    commands: tuple[str, ...]
+    placeholders: tuple[str, ...]
+    changes_fleet: bool
+    """Runs a mitigation: the console asks for confirmation."""
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: str
+    sender: str
+    channel: str
+    text: str
+    expects_reply: bool
+    replied: bool
+    at: float
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    roles: dict[str, str]
+    severity: str | None
+    hypotheses: tuple[tuple[str, str], ...]
+    status_updates: int
+    status_due_in: float | None
+    """Seconds until the next status update is due (negative: overdue); None before anyone acknowledged."""
+    resolved: bool
+
+
+class Board:
+    def __init__(self, drill: "Drill") -> None:
+        self.drill = drill
+        self.indicators: list[Indicator] = indicators_from_rules(drill.loaded.rule_groups)
+        self.status_interval = next(
+            (getattr(c, "interval") for c in drill.loaded.rubric.criteria if c.measure == "status_updates"),
+            DEFAULT_STATUS_INTERVAL,
+        )
+        self._sampled_to = -1
+        self.sample()
+
+    # clock --------------------------------------------------------------------------------------
+    def wall(self) -> datetime:
+        return self.drill.scenario.metadata.start + timedelta(seconds=self.drill.now)
+
+    def sample(self) -> None:
+        """Record each indicator's value at every evaluation time passed since the last call."""
+        interval = self.drill.scenario.signals.evaluation_interval
+        newest = int(self.drill.now // interval)
+        first = max(self._sampled_to + 1, newest - 239)
+        for k in range(first, newest + 1):
+            t = k * interval
+            if t >= self.drill.now and k > 0:  # that evaluation has not happened yet
+                break
+            for indicator in self.indicators:
+                indicator.points.append((t, worst(self.drill.store, indicator, t)))
+            self._sampled_to = k
+
+    # views ----------------------------------------------------------------------------------------
+    def pages(self) -> list[PageView]:
+        now = self.drill.now
+        return [
+            PageView(p.id, p.title, p.state, tuple(p.assignees), p.level + 1, p.policy.id, p.acked_by,
+                     None if p.escalates_at is None else max(0.0, p.escalates_at - now), p.opened_at)
+            for p in self.drill.pager.pages
+        ]
+
+    def alerts(self) -> list[AlertView]:
+        return [
+            AlertView(a.alertname, a.state, dict(a.labels), a.annotations.get("summary", ""), a.value, a.active_since)
+            for a in self.drill.rules.active_alerts()
+        ]
+
+    def slos(self) -> list[SloView]:
+        return [
+            SloView(s.slo.id, s.slo.deployment, s.slo.objective / 100, s.window_ratio(), s.burned_percent(), s.in_breach)
+            for s in self.drill.slo.states
+        ]
+
+    def steps(self) -> list[StepView]:
+        views = []
+        for runbook in self.drill.runbooks.values():
+            done = set(self.drill.incident.steps_done.get(runbook.id, []))
+            for step in runbook.steps:
+                lines = tuple(c.line for c in step.commands)
+                views.append(StepView(
+                    runbook.id, step.number, step.title, step.text, step.number in done, lines,
+                    tuple(step.placeholders), any(_changes_fleet(line) for line in lines),
+                ))
+        return views
+
+    def incident(self) -> IncidentView:
+        incident = self.drill.incident
+        events = self.drill.timeline.events
+        acked = next((e.t for e in events if e.kind == "page.acknowledged"), None)
+        last_status = next((e.t for e in reversed(events) if e.kind == "status.update"), None)
+        since = last_status if last_status is not None else acked
+        due = None if since is None or incident.resolved else since + self.status_interval - self.drill.now
+        return IncidentView(dict(incident.roles), incident.severity, tuple(incident.hypotheses),
+                            incident.status_updates, due, incident.resolved)
+
+    def messages(self) -> list[MessageView]:
+        replied = self.drill.incident.replied_injects
+        return [
+            MessageView(e.data["inject"], e.data["from"], e.data["channel"], e.data["message"], e.data["expects_reply"],
+                        e.data["inject"] in replied, e.t)
+            for e in self.drill.timeline.events if e.kind == "inject.delivered"
+        ]
+
+    def events(self, kinds: set[str] | None = None, limit: int = 200) -> list[Event]:
+        """The newest ``limit`` timeline events, optionally of some kinds (prefixes like ``page.`` work)."""
+        found: list[Event] = []
+        for event in reversed(self.drill.timeline.events):
+            if kinds is None or event.kind in kinds or any(event.kind.startswith(k) for k in kinds if k.endswith(".")):
+                found.append(event)
+                if len(found) >= limit:
+                    break
+        return found[::-1]
+
+
+def _changes_fleet(line: str) -> bool:
+    return line.startswith(("mitigate ", "kubectl drain", "kubectl cordon", "kubectl uncordon", "kubectl delete",
+                            "kubectl rollout", "kubectl scale"))
