@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tabletop.drill.command_line import COMMANDS
 from tabletop.drill.script import ResponderScript
 from tabletop.durations import parse_duration
 from tabletop.scenario.loader import check_script, load_rubric, load_scenario, load_script, validate_files
@@ -213,7 +214,7 @@ def test_script_problems(tmp_path):
         load_script(path, load_scenario(SCENARIO).scenario)
     assert [p.format() for p in caught.value.problems] == [
         f"{path}:5:19: commands[0].as: no participant 'alicia' (did you mean 'alice'?); participants: alice, bob, chen, dana, erin, farid",
-        f"{path}:6:31: commands[1].run: unknown command 'asign' (did you mean 'assign'?); commands: ack, escalate, reassign, handoff, assign, severity, note, status, query, logs, get, describe, hypothesis, step, mitigate, reply, resolve",
+        f"{path}:6:31: commands[1].run: unknown command 'asign' (did you mean 'assign'?); commands: {', '.join(COMMANDS)}",
         f"{path}:7:31: commands[2].run: mitigate: no node 'gpu-serve-12'; nodes are gpu-serve-0 to gpu-serve-4",
         f"{path}:8:31: commands[3].run: PromQL: unclosed left parenthesis",
     ]
