@@ -291,7 +291,7 @@ def rules_export(scenario: Path, out: Path | None) -> None:
 def _rule_file_groups(path: Path) -> list[Any]:
     """The groups of a Prometheus rule file; every problem located, then exit 1."""
     from tabletop.scenario.problems import Problem, format_problems, has_errors
-    from tabletop.scenario.references import check_rule_groups
+    from tabletop.scenario.expressions import check_rule_groups
     from tabletop.scenario.rules import RuleFile
     from tabletop.scenario.validation import validate
     from tabletop.scenario.yaml_source import parse_yaml, read_file

@@ -18,15 +18,11 @@ from typing import Any
 from tabletop.drill.script import ResponderScript
 from tabletop.scenario.model import Scenario
 from tabletop.scenario.problems import InputError, PathPart, Problem, format_path, has_errors, sorted_problems
-from tabletop.scenario.references import (
-    Sections,
-    World,
-    apply_overrides,
-    check_command,
-    check_references,
-    check_rule_groups,
-    each,
-)
+from tabletop.scenario.command_checks import World, check_command
+from tabletop.scenario.expressions import check_rule_groups
+from tabletop.scenario.overrides import apply_overrides
+from tabletop.scenario.raw import each
+from tabletop.scenario.references import Sections, check_references
 from tabletop.scenario.rules import RuleFile, RuleGroup
 from tabletop.scenario.runbook import Runbook, StepCommand, parse_runbook
 from tabletop.scenario.validation import hint, validate

@@ -9,53 +9,29 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
-from tabletop.drill.command_line import CommandSyntaxError, parse_command
 from tabletop.durations import format_duration
 from tabletop.scenario.faults import TARGET_KIND
 from tabletop.scenario.fleet import Fleet, NodePool
-from tabletop.scenario.model import RubricChoice, Scenario
-from tabletop.scenario.problems import PathPart, Problem, format_path
+from tabletop.scenario.expressions import check_rule_groups, conditions
+from tabletop.scenario.model import Scenario
+from tabletop.scenario.problems import Problem, format_path
+from tabletop.scenario.raw import Path_, each, strings
 from tabletop.scenario.validation import hint, validate
 from tabletop.scenario.yaml_source import Source
-from tabletop.scoring.rubric import Criterion, Rubric
-from tabletop.signals.promql import PromQLError, parse_query
-from tabletop.signals.templating import check_template
-from tabletop.sim.action_specs import ACTIONS, TARGET_KINDS
+from tabletop.sim.action_specs import ACTIONS
 
-Path_ = tuple[PathPart, ...]
-_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _DEFAULT_GPUS_PER_NODE = NodePool.model_fields["gpus_per_node"].default
-
-
-def each(data: Any, *pattern: PathPart) -> Iterator[tuple[Path_, Any]]:
-    """(path, value) of every value ``pattern`` reaches in raw data; ``"*"`` runs over a list."""
-    if not pattern:
-        yield (), data
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head == "*":
-        children = list(enumerate(data)) if isinstance(data, list) else []
-    else:
-        children = [(head, data[head])] if isinstance(data, dict) and head in data else []
-    for key, child in children:
-        for path, value in each(child, *rest):
-            yield (key,) + path, value
-
-
-def strings(data: Any, *pattern: PathPart) -> list[str]:
-    return [value for _, value in each(data, *pattern) if isinstance(value, str)]
 
 
 def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _no(kind: str, name: str, names: Sequence[str]) -> str:
+def no_such(kind: str, name: str, names: Sequence[str]) -> str:
     names = list(dict.fromkeys(names))
     kinds = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
     return f"no {kind} {name!r}{hint(name, names)}; {kinds}: {', '.join(names) or 'none'}"
@@ -122,7 +98,7 @@ class Inventory:
             owners = self.names["deployment"] + self.names["job"]
             return (f"no pod matches {name!r}; pods are named <deployment>-<hash>-<suffix> or "
                     f"<job>-worker-<n> ({', '.join(owners) or 'none'})")
-        return _no(kind, name, self.names.get(kind, []))
+        return no_such(kind, name, self.names.get(kind, []))
 
 
 def _node_range(pool: _Pool) -> str:
@@ -225,12 +201,12 @@ def check_references(source: Source, sections: Sections) -> list[Problem]:
         names = strings(data, *named)
         for path, name in each(data, *referring):
             if isinstance(name, str) and name not in names:
-                problems.append(source.problem(path, _no(kind, name, names)))
+                problems.append(source.problem(path, no_such(kind, name, names)))
     problems += _notify_targets(source)
     inventory = Inventory(data.get("fleet"))
     problems += _fault_targets(source, inventory)
     problems += _action_refs(source, inventory)
-    problems += _conditions(source)
+    problems += conditions(source)
     problems += check_rule_groups(source, ("rules", "groups"))
     if sections.fleet is not None:
         problems += _gpu_demand(sections.fleet, source)
@@ -261,7 +237,7 @@ def _notify_targets(source: Source) -> list[Problem]:
     for path, target in each(source.data, "escalation_policies", "*", "levels", "*", "notify", "*"):
         kind, _, name = target.partition("/") if isinstance(target, str) else ("", "", "")
         if kind in known and name and name not in known[kind]:
-            problems.append(source.problem(path, _no(kind, name, known[kind])))
+            problems.append(source.problem(path, no_such(kind, name, known[kind])))
     return problems
 
 
@@ -377,212 +353,4 @@ def _after_the_end(s: Sections, source: Source) -> list[Problem]:
             if moment > s.metadata.duration:
                 message = f"happens after the drill ends (metadata.duration is {format_duration(s.metadata.duration)})"
                 problems.append(source.problem((section, index, "when", key), message, severity="warning"))
-    return problems
-
-
-# -- PromQL and templates --------------------------------------------------------------------------
-
-
-def promql_issue(expr: str) -> tuple[str, int | None] | None:
-    """(message, 0-based offset in ``expr`` or None) when ``expr`` is not valid PromQL."""
-    try:
-        parse_query(expr)
-    except PromQLError as error:
-        offset = None
-        if error.column is not None:
-            lines = expr.split("\n")
-            line = min(max(error.line or 1, 1), len(lines))
-            offset = sum(len(text) + 1 for text in lines[: line - 1]) + error.column - 1
-        return f"PromQL: {error.message}", offset
-    except Exception as error:  # e.g. RecursionError on deep nesting: an answer, not a traceback
-        return f"PromQL: {_failure(error)}", None
-    return None
-
-
-def _template_issue(text: str) -> str | None:
-    try:
-        return check_template(text)
-    except Exception as error:  # as for PromQL
-        return _failure(error)
-
-
-def _failure(error: Exception) -> str:
-    if isinstance(error, RecursionError):
-        return "the expression is nested too deeply"
-    return f"the expression cannot be parsed ({type(error).__name__}: {error})"
-
-
-def promql_problem(expr: str, source: Source, path: Sequence[PathPart]) -> Problem | None:
-    """A problem at the offending token of a PromQL expression that does not parse."""
-    issue = promql_issue(expr)
-    if issue is None:
-        return None
-    message, offset = issue
-    if offset is None:
-        return source.problem(path, message)
-    line, column = source.offset_position(path, offset)
-    return Problem(source.file, line, column, format_path(path), message)
-
-
-def _conditions(source: Source) -> list[Problem]:
-    """PromQL of fault and inject conditions."""
-    found = (
-        promql_problem(condition, source, path)
-        for section in ("faults", "injects")
-        for path, condition in each(source.data, section, "*", "when", "condition")
-        if isinstance(condition, str)
-    )
-    return [problem for problem in found if problem]
-
-
-def check_rule_groups(source: Source, path: Sequence[PathPart]) -> list[Problem]:
-    """PromQL, names and templates of the rule groups at ``path`` (``groups`` of a rule file,
-    ``rules.groups`` of a scenario); every well-formed rule is checked, whatever is wrong with
-    its neighbours."""
-    problems: list[Problem] = []
-    seen: dict[str, Path_] = {}
-    for where, name in each(source.data, *path, "*", "name"):
-        if isinstance(name, str) and name in seen:
-            message = f"duplicate group name {name!r} (first used by {format_path(seen[name][:-1])})"
-            problems.append(source.problem(where, message))
-        elif isinstance(name, str):
-            seen[name] = where
-    for where, rule in each(source.data, *path, "*", "rules", "*"):
-        if isinstance(rule, dict):
-            problems += _rule(source, where, rule)
-    return problems
-
-
-def _rule(source: Source, path: Path_, rule: dict[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
-    expr, record = rule.get("expr"), rule.get("record")
-    if isinstance(expr, str):
-        problem = promql_problem(expr, source, path + ("expr",))
-        problems += [problem] if problem else []
-    if isinstance(record, str) and not _METRIC_NAME.match(record):
-        problems.append(source.problem(path + ("record",), f"{record!r} is not a metric name (letters, digits, '_' and ':')"))
-    for section in ("labels", "annotations"):
-        texts = rule.get(section)
-        for name, text in texts.items() if isinstance(texts, dict) else ():
-            where = path + (section, name)
-            if not _LABEL_NAME.match(name):
-                problems.append(source.problem(where, f"{name!r} is not a label name (letters, digits and '_')", key=True))
-            error = _template_issue(text) if isinstance(text, str) else None
-            if error:
-                problems.append(source.problem(where, f"template: {error}"))
-    return problems
-
-
-# -- rubric overrides ----------------------------------------------------------------------------
-
-
-def apply_overrides(rubric: Rubric, choice: RubricChoice, source: Source) -> tuple[Rubric | None, list[Problem]]:
-    """The rubric with ``rubric.overrides`` applied; each override re-validated as a criterion."""
-    ids = [c.id for c in rubric.criteria]
-    problems: list[Problem] = []
-    criteria = list(rubric.criteria)
-    for criterion_id, changes in choice.overrides.items():
-        here: Path_ = ("rubric", "overrides", criterion_id)
-        if criterion_id not in ids:
-            message = f"no criterion {criterion_id!r} in rubric {rubric.id!r}{hint(criterion_id, ids)}; criteria: {', '.join(ids)}"
-            problems.append(source.problem(here, message, key=True))
-            continue
-        if "id" in changes:
-            problems.append(source.problem(here + ("id",), "the id of a criterion cannot be overridden", key=True))
-            continue
-        index = ids.index(criterion_id)
-        current = criteria[index]
-        merged = {
-            (info.alias or name): getattr(current, name)
-            for name, info in type(current).model_fields.items()
-            if name in current.model_fields_set
-        }
-        replaced, found = validate(Criterion, source, here, data={**merged, **changes})
-        problems += found
-        if replaced is not None:
-            criteria[index] = replaced
-    if problems:
-        return None, problems
-    return rubric.model_copy(update={"criteria": criteria}), []
-
-
-# -- command lines (runbooks and scripts) ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class World:
-    """What commands may name; None where unknown (that check is skipped)."""
-
-    inventory: Inventory | None = None
-    participants: Sequence[str] | None = None
-    injects: Sequence[str] | None = None
-
-    @classmethod
-    def of(cls, data: Any) -> World:
-        """From a scenario's raw data (or ``Scenario.model_dump(by_alias=True)``)."""
-        return cls(Inventory(data.get("fleet")), strings(data, "participants", "*", "id"), strings(data, "injects", "*", "id"))
-
-
-_FILLERS = (("x", "xx"), ("0", "00"))
-"""Pairs of dummy values for ``<placeholders>``: names, then numbers. Arguments that differ
-between the two fillings of a pair come from a placeholder."""
-_PLACEHOLDER = re.compile(r"<[a-zA-Z_][a-zA-Z0-9_-]*>")
-
-
-def check_command(line: str, world: World, *, templated: bool = False) -> list[tuple[str, int | None]]:
-    """Problems of one command line as (message, 0-based offset in ``line`` or None).
-
-    With ``templated`` (runbook commands) ``<placeholders>`` are filled with dummy values
-    first, and names that come from a placeholder are not looked up.
-    """
-    pairs: Sequence[tuple[str | None, str | None]] = _FILLERS if templated else ((None, None),)
-    stripped = line.strip()
-    if stripped.split(" ", 1)[0] == "query":
-        # the expression is taken as written: shell-style splitting would drop its quotes
-        expr = stripped[len("query"):].strip()
-        if not expr:
-            return [("query: missing EXPR", None)]
-        issue = promql_issue(_fill(expr, pairs[0][0]))
-        if issue is None:
-            return []
-        message, offset = issue
-        return [(message, None if offset is None else line.index(expr) + offset)]
-    first_error: str | None = None
-    for pair in pairs:
-        try:
-            commands = [parse_command(_fill(line, filler)) for filler in pair]
-        except CommandSyntaxError as error:
-            first_error = first_error or str(error)
-            continue
-        words = line.split()
-        label = " ".join(words[:2]) if words[0] == "kubectl" else commands[0].name
-        return [(message, None) for message in _names(commands, label, world)]
-    return [(first_error or "cannot parse the command", None)]
-
-
-def _fill(text: str, filler: str | None) -> str:
-    return text if filler is None else _PLACEHOLDER.sub(filler, text)
-
-
-def _names(commands: list[Any], label: str, world: World) -> list[str]:
-    """Problems with the names a command uses (those every filling gives alike)."""
-    command = commands[0]
-    same = {key: value for key, value in command.args.items() if all(c.args.get(key) == value for c in commands)}
-    problems: list[str] = []
-    target = same.get("target") if command.name in ("mitigate", "describe", "hypothesis") else same.get("source")
-    if isinstance(target, str) and world.inventory is not None:
-        kind, _, name = target.partition("/")
-        if kind not in TARGET_KINDS:
-            problems.append(f"{label}: unknown kind {kind!r}{hint(kind, TARGET_KINDS)}; kinds: {', '.join(TARGET_KINDS)}")
-        elif not world.inventory.matches(kind, name):
-            problems.append(f"{label}: {world.inventory.missing(kind, name)}")
-    person = same.get("to")
-    if isinstance(person, str) and world.participants is not None and person not in world.participants:
-        problems.append(f"{label}: {_no('participant', person, world.participants)}")
-    inject = same.get("inject")
-    if isinstance(inject, str) and world.injects is not None and inject not in world.injects:
-        problems.append(f"{label}: {_no('inject', inject, world.injects)}")
-    cause = same.get("cause")
-    if command.name == "hypothesis" and isinstance(cause, str) and cause not in TARGET_KIND:
-        problems.append(f"hypothesis: unknown fault kind {cause!r}{hint(cause, TARGET_KIND)}; kinds: {', '.join(TARGET_KIND)}")
     return problems
