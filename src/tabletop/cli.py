@@ -155,6 +155,122 @@ def _run_live(loaded: Any, responder: Any, speed: float, host: str, port: int | 
 
 
 @main.command()
+@click.argument("scenario", required=False, type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=None, help="Seed of every random choice in the drill.  [default: 0]")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the timeline and, at the end, score and postmortem (default out/<scenario>-console-seed<N>).")
+@click.option("--as", "acting_as", metavar="PARTICIPANT",
+              help="Participant your commands run as (default: the scenario's first); switch in the console with p.")
+@click.option("--speed", type=float, default=None,
+              help="Virtual seconds per wall second, up to 60 (default 1). The drill starts paused: space starts it.")
+@click.option("--resume", type=click.Path(path_type=Path, dir_okay=False), metavar="TIMELINE",
+              help="Continue the drill recorded in TIMELINE (a console closed or crashed before the end).")
+@click.option("--scenario", "scenario_path", type=click.Path(path_type=Path),
+              help="With --resume: the scenario file (default: the path the timeline names).")
+def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_as: str | None, speed: float | None,
+          resume: Path | None, scenario_path: Path | None) -> None:
+    """Work a drill together in the terminal console (default: the bundled scenario).
+
+    The timeline is written as the drill goes; quitting before the end keeps it, and
+    --resume continues it. At the end the score and postmortem draft are written beside it,
+    exactly as `run --headless` writes them."""
+    from tabletop.drill.session import SPEEDS
+
+    if speed is not None and not 0 < speed <= SPEEDS[-1]:
+        _fail(f"--speed: must be more than 0 and at most {SPEEDS[-1]:g} (virtual seconds per wall second)")
+
+    def check_participant(loaded: Any) -> None:
+        participants = [p.id for p in loaded.scenario.participants]
+        if acting_as is not None and acting_as not in participants:
+            _fail(f"--as: {acting_as!r} is not a participant of {loaded.scenario.metadata.id}; "
+                  f"participants: {', '.join(participants)}")
+
+    if resume is not None:
+        session, notices = _resumed_session(resume, scenario_path, scenario, seed, out_dir, check_participant)
+    else:
+        session, notices = _new_session(scenario, seed, out_dir, scenario_path, check_participant)
+    if speed is not None:
+        session.set_speed(speed)
+
+    from tabletop.tui.app import TabletopApp
+
+    app = TabletopApp(session, acting_as=acting_as, notices=notices)
+    app.run()
+    timeline = session.drill.timeline.path
+    if session.outputs is not None:
+        click.echo(f"Drill {session.drill.scenario.metadata.id} ended at {_clock(session.now)}: "
+                   f"score {session.outputs.score.total:.1f}/100")
+        if session.outputs.files:
+            click.echo(f"  wrote {', '.join(str(f) for f in session.outputs.files)}")
+    elif timeline is not None:
+        click.echo(f"The drill is not over ({_clock(session.now)}); its timeline is in {timeline}\n"
+                   f"continue it with: tabletop drill --resume {timeline}")
+
+
+def _clock(t: float) -> str:
+    from tabletop.durations import format_clock
+
+    return format_clock(t)
+
+
+def _new_session(scenario: Path | None, seed: int | None, out_dir: Path | None, scenario_path: Path | None,
+                 check: Any) -> Any:
+    """A console drill starting now, writing its timeline into the output folder."""
+    from tabletop.drill.session import DrillSession
+    from tabletop.drill.timeline_reader import read_timeline
+    from tabletop.scenario.problems import InputError
+
+    if scenario_path is not None:
+        _fail("--scenario goes with --resume; to start a drill, give the scenario as the argument")
+    path = scenario or _default_scenario()
+    if not path.exists():
+        _fail(f"{path}: no such scenario file")
+    loaded = _load(path)
+    check(loaded)
+    seed = 0 if seed is None else seed
+    out_dir = out_dir or Path("out") / f"{loaded.scenario.metadata.id}-console-seed{seed}"
+    timeline = out_dir / "timeline.jsonl"
+    if timeline.exists():
+        try:
+            ended = any(e.kind == "drill.ended" for e in read_timeline(timeline).events)
+        except InputError:
+            ended = False
+        if not ended:
+            _fail(f"{timeline} holds a drill that has not ended; continue it with "
+                  f"`tabletop drill --resume {timeline}`, or choose another --out")
+    try:
+        session = DrillSession.start(loaded, seed=seed, out_dir=out_dir, scenario_label=_scenario_label(path))
+    except OSError as error:
+        _fail(f"cannot write the drill's timeline to {out_dir}: {error.strerror or error}")
+    return session, [f"Drill {loaded.scenario.metadata.id}, seed {seed}: the clock is paused; space starts it, ? lists the keys."]
+
+
+def _resumed_session(timeline: Path, scenario_path: Path | None, scenario: Path | None, seed: int | None,
+                     out_dir: Path | None, check: Any) -> Any:
+    """The drill a timeline records, rebuilt by replaying its commands, writing on to the same file."""
+    from tabletop.drill.resume import ResumeError, resume_drill
+    from tabletop.drill.session import DrillSession
+
+    if scenario is not None:
+        _fail("--resume continues a recorded drill: give its scenario with --scenario, not as the argument")
+    if seed is not None or out_dir is not None:
+        _fail("--resume continues a recorded drill with its own seed, in its own folder: drop --seed and --out")
+    if not timeline.exists():
+        _fail(f"{timeline}: no such timeline")
+    recorded, loaded = _recorded(timeline, scenario_path)
+    check(loaded)
+    try:
+        drill = resume_drill(loaded, recorded)
+    except ResumeError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"cannot write {timeline}: {error.strerror or error}")
+    session = DrillSession(loaded, drill, out_dir=timeline.parent)
+    return session, [f"Resumed at {_clock(drill.now)} from {timeline} ({len(recorded.events)} events); "
+                     "the clock is paused: space starts it."]
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
     """Check scenarios, runbooks, rubrics, responder scripts and rule files."""

@@ -1,0 +1,234 @@
+"""The drill console application.
+
+``TabletopApp(session)`` shows a ``DrillSession``: a timer (``refresh_hz``, 4–10 Hz) moves
+virtual time on from wall time × speed and redraws from one read of the board. Every action
+is a command line given to ``session.execute`` in the name of the participant you act as.
+
+For tests and snapshots: ``live_clock=False`` runs no clock at all (virtual time moves only
+when the test calls ``session.advance_to`` or ``app.advance_to``) and nothing on screen
+depends on real time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from tabletop.drill.commands import CommandResult
+from tabletop.drill.outputs import Outputs
+from tabletop.drill.session import DrillSession
+from tabletop.tui.clock import DrillClock, faster, slower
+from tabletop.tui.format import clip
+from tabletop.tui.frame import Frame, FrameSource
+from tabletop.tui.keys import typing_into
+from tabletop.tui.screens.end import EndScreen
+from tabletop.tui.screens.facilitator import FacilitatorScreen
+from tabletop.tui.screens.help import HelpScreen
+from tabletop.tui.screens.main import MainScreen
+
+DEFAULT_REFRESH_HZ = 5.0
+
+
+class TabletopApp(App[None]):
+    CSS_PATH = "tabletop.tcss"
+    TITLE = "tabletop drill"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", priority=True, key_display="?"),
+        Binding("ctrl+q", "quit", "Quit (the drill stays resumable)", priority=True),
+    ]
+
+    def __init__(self, session: DrillSession, *, acting_as: str | None = None, live_clock: bool = True,
+                 refresh_hz: float = DEFAULT_REFRESH_HZ, wall: Callable[[], float] = time.monotonic,
+                 notices: list[str] | None = None, toasts: bool = True) -> None:
+        """``acting_as``: the participant commands are run as (default: the first one).
+        ``live_clock``: run the wall-clock timer; without it virtual time only moves when told.
+        ``refresh_hz``: redraws per second (4-10). ``wall``: the wall-clock source of the live clock.
+        ``notices``: shown once the console is up. ``toasts``: pop-up notifications (command results,
+        pages, messages, hints); off, they only go to the console transcript and the panels."""
+        super().__init__()
+        participants = [p.id for p in session.drill.scenario.participants]
+        if acting_as is not None and acting_as not in participants:
+            raise ValueError(f"{acting_as!r} is not a participant; participants: {', '.join(participants)}")
+        self.session = session
+        self.acting_as = acting_as or (participants[0] if participants else "")
+        self.live_clock = live_clock
+        self.refresh_hz = min(10.0, max(4.0, refresh_hz))
+        self.clock = DrillClock(session, wall) if live_clock else None
+        self.frames = FrameSource(session)
+        self.flash = False
+        self.notices = list(notices or [])
+        self.toasts = toasts
+        self.main = MainScreen()
+        self.end_outputs: Outputs | None = None
+        self._end_shown = False
+        self._end_reason = ""
+        self._ticks = 0
+        self._drawn: tuple = ()
+        self._last_frame: Frame | None = None
+        self._announced = len(session.drill.timeline.events)
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Toasts, unless switched off; never Textual markup (people type brackets)."""
+        if self.toasts:
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)  # type: ignore[arg-type]
+
+    # lifecycle -------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "help" and (typing_into(self.focused) or isinstance(self.screen, HelpScreen)):
+            return False  # the key is text, or the help screen's own "close"
+        return True
+
+    def on_mount(self) -> None:
+        self.push_screen(self.main)
+        self.set_interval(1 / self.refresh_hz, self.tick, name="drill-clock")
+        for notice in self.notices:
+            self.notify(notice, timeout=6)
+
+    def tick(self) -> None:
+        """One timer tick: move the clock (when live), then redraw."""
+        if self.clock is not None:
+            try:
+                self.clock.tick()
+            except OSError as error:  # the drill reached its end but its outputs could not be written
+                self.notify(f"could not write the drill's outputs: {error.strerror or error}", severity="error",
+                            timeout=30)
+            self._ticks += 1
+            paging = self._last_frame is not None and bool(self._last_frame.triggered)
+            self.flash = paging and (self._ticks // 3) % 2 == 1
+        self.refresh_views(force=False)
+
+    def frame(self) -> Frame:
+        return self.frames.take(self.acting_as, self.flash and self.live_clock)
+
+    def refresh_views(self, *, force: bool = True) -> None:
+        """Redraw every screen that shows the drill from one read of the board (a timer tick
+        with nothing new — same time, events, clock and person — draws nothing)."""
+        if not self.screen_stack:
+            return
+        session = self.session
+        key = (session.now, len(session.drill.timeline.events), session.paused, session.speed, self.acting_as,
+               self.flash, len(self.screen_stack))
+        if not force and key == self._drawn:
+            return
+        self._drawn = key
+        self._announce()
+        frame = self._last_frame = self.frame()
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_frame", None)
+            if show is not None and screen.is_mounted:
+                show(frame)
+        if self.session.ended and not self._end_shown:
+            self.end_drill("duration")
+
+    def _announce(self) -> None:
+        """Pages, escalations, stakeholder messages and hints that just happened, as alerts on screen."""
+        events = self.session.drill.timeline.events
+        new, self._announced = events[self._announced:], len(events)
+        for event in new:
+            data = event.data
+            if event.kind == "page.triggered":
+                self.notify(f"{data.get('page')}: {data.get('title', '')}", title="PAGE", severity="error", timeout=12)
+            elif event.kind == "page.escalated":
+                self.notify(f"{data.get('page')} escalated to level {data.get('to_level')} ({data.get('reason')})",
+                            title="PAGE ESCALATED", severity="error", timeout=12)
+            elif event.kind == "inject.delivered":
+                self.notify(clip(str(data.get("message", "")), 160), title=f"Message from {data.get('from')}",
+                            severity="warning", timeout=15)
+            elif event.kind == "hint":
+                self.notify(str(data.get("text", "")), title="Hint from the facilitator", timeout=15)
+
+    def advance_to(self, t: float) -> None:
+        """Jump virtual time to ``t`` and redraw (tests; the facilitator's fast-forward)."""
+        self.session.advance_to(t)
+        self.refresh_views()
+
+    # commands ----------------------------------------------------------------------------------
+    def execute(self, line: str, actor: str | None = None) -> CommandResult:
+        """Run one command line in the name of ``actor`` (default: who you act as) and show the result."""
+        actor = actor or self.acting_as
+        if self.session.ended:
+            result = CommandResult(False, "the drill has ended: its timeline, score and postmortem are final")
+            self.show_result(line, actor, result)
+            return result
+        result = self.session.execute(actor, line)
+        self.show_result(line, actor, result)
+        self.refresh_views()
+        return result
+
+    def facilitate(self, action: str) -> CommandResult:
+        if self.session.ended:
+            result = CommandResult(False, "the drill has ended")
+            self.show_result(f"facilitate {action}", "facilitator", result)
+            return result
+        result = self.session.facilitate(action)
+        self.show_result(f"facilitate {action}", "facilitator", result)
+        self.refresh_views()
+        return result
+
+    def show_result(self, line: str, actor: str, result: CommandResult) -> None:
+        if result.ok:
+            self.notify(result.message, title=f"{actor}$ {line}"[:60], timeout=4)
+        else:
+            self.notify(result.message, title=f"refused: {line}"[:60], severity="warning", timeout=8)
+        if self.main.is_mounted:
+            self.main.console_output().show_result(line, actor, result)
+
+    def set_acting_as(self, who: str) -> None:
+        self.acting_as = who
+        self.notify(f"Acting as {who}: commands are now on the timeline in this name.", timeout=3)
+        self.refresh_views()
+
+    # clock -------------------------------------------------------------------------------------
+    def toggle_clock(self) -> None:
+        if self.session.ended:
+            return
+        if self.session.paused:
+            self.session.resume()
+        else:
+            self.session.pause()
+        self.refresh_views()
+
+    def change_speed(self, direction: int) -> None:
+        self.session.set_speed(faster(self.session.speed) if direction > 0 else slower(self.session.speed))
+        self.refresh_views()
+
+    # screens -----------------------------------------------------------------------------------
+    def show_facilitator(self) -> None:
+        """The facilitator's screen; once the drill has ended, its score and postmortem again."""
+        if self.end_outputs is not None:
+            if not isinstance(self.screen, EndScreen):
+                self.push_screen(EndScreen(self.end_outputs, self._end_reason))
+        elif not isinstance(self.screen, FacilitatorScreen):
+            self.push_screen(FacilitatorScreen())
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def end_drill(self, reason: str = "facilitator") -> Outputs | None:
+        """End the drill (scored, postmortem drafted, files written) and show the result."""
+        self._end_shown = True
+        self.session.pause()
+        try:
+            outputs = self.session.end(reason)
+        except OSError as error:
+            self.notify(f"could not write the drill's outputs: {error.strerror or error}", severity="error",
+                        timeout=30)
+            return None
+        self.end_outputs = outputs
+        ended = next((e for e in reversed(self.session.drill.timeline.events) if e.kind == "drill.ended"), None)
+        shown_reason = str(ended.data.get("reason", reason)) if ended else reason
+        while self.screen is not self.main and len(self.screen_stack) > 2:
+            self.pop_screen()  # the facilitator's screen, an open dialog: the end is shown over the drill
+        self._end_reason = shown_reason
+        self.push_screen(EndScreen(outputs, shown_reason))
+        return outputs
+
+    @property
+    def timeline_path(self) -> Path | None:
+        return self.session.drill.timeline.path

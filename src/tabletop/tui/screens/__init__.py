@@ -1,0 +1,1 @@
+"""Console screens: the drill (main), the facilitator's, the end of the drill, and help."""

@@ -1,0 +1,297 @@
+"""The console's own behaviour: keys, screens, acting as, the command bar, the clock, sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tabletop.scenario.loader import LoadedScenario
+from tabletop.tui.dialogs.choice import ChoiceDialog
+from tabletop.tui.dialogs.confirm import ConfirmDialog
+from tabletop.tui.dialogs.handoff import HandoffDialog
+from tabletop.tui.dialogs.text import TextDialog
+from tabletop.tui.screens.end import EndScreen
+from tabletop.tui.screens.facilitator import FacilitatorScreen
+from tabletop.tui.screens.help import HelpScreen
+from tabletop.tui.screens.main import MainScreen
+from tabletop.tui.widgets.investigate import InvestigateView
+from tabletop.tui.widgets.pager import PagerPanel
+from tabletop.tui.widgets.timeline import MAX_LINES, TimelineLog
+
+from .conftest import console, new_session, paste, run, screen_text, started, type_text, wait_for
+
+
+def commands(session) -> list[tuple[str | None, str, bool]]:
+    return [(e.actor, e.data["line"], e.data["ok"]) for e in session.drill.timeline.events if e.kind == "command"]
+
+
+def test_acting_as_changes_the_actor_on_the_timeline(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await started(pilot)
+            app.advance_to(10 * 60)
+            await pilot.press("n")
+            await paste(pilot, "alice sees errors")
+            await pilot.press("enter")
+            await pilot.press("p")
+            await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+            await pilot.press("down", "down", "down", "down", "enter")  # erin
+            assert app.acting_as == "erin"
+            assert "as erin" in screen_text(app)
+            await pilot.press("n")
+            await paste(pilot, "support hears of timeouts")
+            await pilot.press("enter")
+
+    run(play)
+    assert commands(session) == [("alice", "note 'alice sees errors'", True),
+                                 ("erin", "note 'support hears of timeouts'", True)]
+    notes = [e for e in session.drill.timeline.events if e.kind == "note"]
+    assert [e.actor for e in notes] == ["alice", "erin"]
+
+
+def test_the_command_bar_runs_any_command_and_shows_refusals(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await started(pilot)
+            app.advance_to(17 * 60)
+            await pilot.press("colon")
+            await paste(pilot, "get pods")
+            await pilot.press("enter")
+            assert app.main.query_one(InvestigateView).active == "inv-console"
+            output = app.main.console_output()
+            assert any("CrashLoopBackOff" in line.text for line in output.lines)
+            await pilot.press("colon")  # typed key by key: '-', '/' and '+' are text here, not keys
+            await paste(pilot, "describe node")
+            await type_text(pilot, "/gpu-serve-2")
+            await pilot.press("enter")
+            await pilot.press("colon")
+            await paste(pilot, "frobnicate now")
+            await pilot.press("enter")
+            notices = [n.message for n in app._notifications]
+            assert any("unknown command 'frobnicate'" in n for n in notices)
+            await pilot.press("a")  # no page for erin... but alice holds P1: acknowledged
+            await pilot.press("a")  # again: the engine says so
+            assert session.speed == 1.0  # '-' and '+' typed in the bar did not change the speed
+
+    run(play)
+    assert commands(session) == [
+        ("alice", "get pods", True), ("alice", "describe node/gpu-serve-2", True), ("alice", "frobnicate now", False),
+        ("alice", "ack", True), ("alice", "ack", True),
+    ]
+    assert session.drill.timeline.events[-1].data["message"] == "P1 is already acknowledged by you"
+
+
+def test_pages_alert_visibly_and_count_down(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(pilot)
+            app.advance_to(17 * 60)
+            await pilot.pause()
+            pager = app.main.query_one("#pager", PagerPanel)
+            assert pager.has_class("-paging")
+            text = screen_text(app)
+            assert "P1 PAGING alice 04:00" in text and "T+00:17:00" in text and "08:52:00" in text
+            assert "escalates in 04:00" in text
+            app.advance_to(17 * 60 + 30)
+            await pilot.pause()
+            assert "escalates in 03:30" in screen_text(app)
+            await pilot.press("a")
+            assert not pager.has_class("-paging")
+            assert "P1 ACKNOWLEDGED" in screen_text(app)
+
+    run(play)
+
+
+def test_the_live_clock_moves_virtual_time_from_wall_time_times_speed(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+    wall = [100.0]
+
+    async def play() -> None:
+        app = console(session, live_clock=True, wall=lambda: wall[0])
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(pilot)
+            wall[0] += 5
+            app.tick()
+            assert session.now == 0.0  # a drill starts paused
+            await pilot.press("space")
+            assert not session.paused
+            await pilot.press("plus", "plus", "plus", "plus", "plus")  # 2, 5, 10, 30, 60
+            assert session.speed == 60.0
+            for _ in range(10):
+                wall[0] += 1
+                app.tick()
+            assert session.now == 600.0
+            wall[0] += 3600  # a suspended terminal: one tick counts for two wall seconds at most
+            app.tick()
+            assert session.now == 720.0
+            assert "T+00:12:00" in screen_text(app) and "RUN" in screen_text(app)
+            await pilot.press("minus")
+            assert session.speed == 30.0
+            await pilot.press("space")
+            wall[0] += 10
+            app.tick()
+            assert session.now == 720.0 and "PAUSED" in screen_text(app)
+
+    run(play)
+
+
+def test_the_facilitator_screen_runs_the_drill(loaded: LoadedScenario, tmp_path: Path) -> None:
+    session = new_session(loaded, out_dir=tmp_path)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await started(pilot)
+            app.advance_to(5 * 60)
+            await pilot.press("f")
+            await wait_for(pilot, lambda: isinstance(app.screen, FacilitatorScreen))
+            await pilot.press("space")
+            assert not session.paused
+            await pilot.press("plus", "plus")
+            assert session.speed == 5.0
+            await pilot.press("minus")
+            assert session.speed == 2.0
+            await pilot.press("space")
+            assert session.paused
+            await pilot.press("i", "h", "g")
+            assert "root cause: gpu_xid on node/gpu-serve-2" in screen_text(app)
+            await pilot.press("f")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            await pilot.press("f")
+            await wait_for(pilot, lambda: isinstance(app.screen, FacilitatorScreen))
+            await pilot.press("E")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, EndScreen))
+            end = app.screen
+            assert "Drill ended (facilitator) at T+00:05:00" in screen_text(app)
+            assert end.query_one("#end-table").row_count == len(session.outputs.score.criteria)
+            for tab in ("2", "3", "4"):
+                await pilot.press(tab)
+            assert str(tmp_path / "postmortem.md") in screen_text(app)
+            await pilot.press("escape")  # back to the drill, which refuses commands now
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            await pilot.press("a")
+            assert any("the drill has ended" in n.message for n in app._notifications)
+            await pilot.press("f")  # the facilitator key shows the result again
+            await wait_for(pilot, lambda: isinstance(app.screen, EndScreen))
+
+    run(play)
+    kinds = [(e.kind, e.actor) for e in session.drill.timeline.events]
+    assert ("inject.delivered", None) in kinds and ("hint", "facilitator") in kinds
+    assert ("ground_truth.revealed", "facilitator") in kinds
+    assert session.drill.timeline.events[-1].kind == "drill.ended"
+    assert session.drill.timeline.events[-1].data["reason"] == "facilitator"
+    assert {p.name for p in tmp_path.iterdir()} == {"timeline.jsonl", "score.json", "score.md", "postmortem.md"}
+    assert (tmp_path / "score.md").read_text() == session.outputs.score_markdown + "\n"
+
+
+def test_the_drill_ends_at_its_duration_and_shows_the_score(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+    wall = [0.0]
+
+    async def play() -> None:
+        app = console(session, live_clock=True, wall=lambda: wall[0])
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(pilot)
+            app.advance_to(loaded.scenario.metadata.duration - 10)
+            session.resume()
+            session.set_speed(10)
+            wall[0] += 1.5
+            app.tick()
+            await wait_for(pilot, lambda: isinstance(app.screen, EndScreen))
+            await pilot.pause()
+            assert "Drill ended (duration) at T+02:00:00" in screen_text(app)
+
+    run(play)
+    assert session.ended and session.drill.timeline.events[-1].data["reason"] == "duration"
+
+
+def test_help_lists_the_keys(loaded: LoadedScenario) -> None:
+    async def play() -> None:
+        app = console(new_session(loaded))
+        async with app.run_test(size=(110, 90)) as pilot:
+            await started(pilot)
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+            text = screen_text(app)
+            for words in ("Hand off", "Run/pause", "Act as", "Inject now", "Quit", "Command bar"):
+                assert words in text, words
+            await pilot.press("question_mark")  # ? closes it too
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+            await pilot.press("question_mark", "escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    run(play)
+
+
+def test_the_timeline_filters_by_kind(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await started(pilot)
+            app.advance_to(17 * 60)
+            await pilot.press("a", "5")
+            log = app.main.query_one("#timeline-log", TimelineLog)
+            await wait_for(pilot, lambda: len(log.lines) > 5)
+            await pilot.press("t")  # all → commands
+            await wait_for(pilot, lambda: log.kinds == {"command"})
+            await pilot.pause()
+            assert [line.text.split()[2] for line in log.lines] == ["$"]
+            app.advance_to(18 * 60)
+            await pilot.press("colon")
+            await paste(pilot, "note two")
+            await pilot.press("enter", "5")
+            await pilot.pause()
+            assert len(log.lines) == 2
+            for n in range(MAX_LINES + 100):  # a long drill: the widget keeps the newest, the engine all
+                session.execute("bob", f"note {n}")
+            app.refresh_views()
+            await pilot.pause()
+            assert len(log.lines) == MAX_LINES and log.lines[-1].text.endswith("→ noted")
+            assert sum(1 for e in session.drill.timeline.events if e.kind == "command") == MAX_LINES + 102
+
+    run(play)
+
+
+def test_tiny_terminals_and_resizes_do_not_break_it(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(40, 12)) as pilot:
+            await started(pilot)
+            app.advance_to(36 * 60)
+            for key in ("1", "2", "3", "4", "5", "1"):
+                await pilot.press(key)
+            assert "T+00:36:00" in screen_text(app)
+            await pilot.press("h")
+            await wait_for(pilot, lambda: isinstance(app.screen, HandoffDialog))
+            await pilot.press("escape", "question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+            await pilot.press("escape", "f")
+            await wait_for(pilot, lambda: isinstance(app.screen, FacilitatorScreen))
+            for width, height in ((20, 6), (200, 60), (10, 3)):
+                await pilot.resize_terminal(width, height)
+                await pilot.pause()
+            await pilot.press("f")
+            for width, height in ((30, 8), (120, 40)):
+                await pilot.resize_terminal(width, height)
+                await pilot.pause()
+            assert app.main.has_class("-medium")
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, TextDialog))
+            await pilot.press("escape")
+            assert "T+00:36:00" in screen_text(app)
+
+    run(play)
