@@ -157,3 +157,26 @@ def test_an_ended_or_changed_drill_is_not_resumed(loaded: LoadedScenario, tmp_pa
     with pytest.raises(ResumeError, match="does not reproduce"):
         resume_drill(loaded, read_timeline(tmp_path / "b" / "timeline.jsonl"))
     assert (tmp_path / "b" / "timeline.jsonl").read_text().splitlines() == lines  # nothing lost
+
+
+def test_facilitator_sees_upcoming_messages_and_budget_burn_history(loaded: LoadedScenario) -> None:
+    session = DrillSession.start(loaded)
+    upcoming = session.board.upcoming_messages()
+    assert [(u.id, u.at) for u in upcoming] == [("vp-asks-eta", 35 * 60), ("support-asks", None)]
+    assert upcoming[1].condition and upcoming[1].after == 15 * 60
+    session.advance_to(36 * 60)
+    delivered = {m.id for m in session.board.messages()}
+    assert "vp-asks-eta" in delivered
+    assert {u.id for u in session.board.upcoming_messages()} == {"vp-asks-eta", "support-asks"} - delivered
+    burn = session.board.burn["chat-llm-availability"]
+    assert burn[0] == (0.0, 0.0) and burn[-1][0] == 35 * 60 + 30 and burn[-1][1] > 0  # the GPU failure burns budget
+    assert [t for t, _ in burn] == sorted(t for t, _ in burn)
+
+
+def test_after_the_end_commands_are_refused_and_not_recorded(loaded: LoadedScenario) -> None:
+    session = DrillSession.start(loaded)
+    session.advance_to(loaded.scenario.metadata.duration + 60)
+    assert session.ended and session.drill.timeline.events[-1].data["reason"] == "duration"
+    count = len(session.drill.timeline.events)
+    result = session.execute("alice", "note too late")
+    assert not result.ok and "ended" in result.message and len(session.drill.timeline.events) == count

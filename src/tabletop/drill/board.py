@@ -4,7 +4,8 @@ engine, so the console computes no domain logic of its own."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,15 @@ class MessageView:
 
 
 @dataclass(frozen=True)
+class UpcomingView:
+    id: str
+    sender: str
+    at: float | None
+    condition: str | None
+    after: float
+
+
+@dataclass(frozen=True)
 class IncidentView:
     roles: dict[str, str]
     severity: str | None
@@ -97,6 +107,12 @@ class Board:
             DEFAULT_STATUS_INTERVAL,
         )
         self._sampled_to = -1
+        self.burn: dict[str, deque[tuple[float, float]]] = {s.slo.id: deque(maxlen=240) for s in drill.slo.states}
+        """Each SLO's error budget burned so far (percent), at every evaluation time sampled."""
+        self._read = 0
+        self._first_ack: float | None = None
+        self._last_status: float | None = None
+        self._messages: list[MessageView] = []
         self.sample()
 
     # clock --------------------------------------------------------------------------------------
@@ -114,6 +130,8 @@ class Board:
                 break
             for indicator in self.indicators:
                 indicator.points.append((t, worst(self.drill.store, indicator, t)))
+            for state in self.drill.slo.states:
+                self.burn[state.slo.id].append((t, state.burned_percent()))
             self._sampled_to = k
 
     # views ----------------------------------------------------------------------------------------
@@ -149,23 +167,41 @@ class Board:
                 ))
         return views
 
-    def incident(self) -> IncidentView:
-        incident = self.drill.incident
+    def _catch_up(self) -> None:
+        """Read the timeline events appended since the last call (views stay O(new events))."""
         events = self.drill.timeline.events
-        acked = next((e.t for e in events if e.kind == "page.acknowledged"), None)
-        last_status = next((e.t for e in reversed(events) if e.kind == "status.update"), None)
-        since = last_status if last_status is not None else acked
+        for event in events[self._read:]:
+            if event.kind == "page.acknowledged" and self._first_ack is None:
+                self._first_ack = event.t
+            elif event.kind == "status.update":
+                self._last_status = event.t
+            elif event.kind == "inject.delivered":
+                data = event.data
+                self._messages.append(MessageView(data["inject"], data["from"], data["channel"], data["message"],
+                                                  data["expects_reply"], False, event.t))
+        self._read = len(events)
+
+    def incident(self) -> IncidentView:
+        self._catch_up()
+        incident = self.drill.incident
+        since = self._last_status if self._last_status is not None else self._first_ack
         due = None if since is None or incident.resolved else since + self.status_interval - self.drill.now
         return IncidentView(dict(incident.roles), incident.severity, tuple(incident.hypotheses),
                             incident.status_updates, due, incident.resolved)
 
     def messages(self) -> list[MessageView]:
+        self._catch_up()
         replied = self.drill.incident.replied_injects
-        return [
-            MessageView(e.data["inject"], e.data["from"], e.data["channel"], e.data["message"], e.data["expects_reply"],
-                        e.data["inject"] in replied, e.t)
-            for e in self.drill.timeline.events if e.kind == "inject.delivered"
-        ]
+        return [replace(m, replied=m.id in replied) for m in self._messages]
+
+    def upcoming_messages(self) -> list[UpcomingView]:
+        """Stakeholder messages not delivered yet, for the facilitator: due time or condition."""
+        injects = self.drill.injects
+        pending = [i for i in injects.by_id.values() if i.id not in injects.delivered]
+        return sorted(
+            (UpcomingView(i.id, i.from_, i.when.at, i.when.condition, i.when.after) for i in pending),
+            key=lambda u: (u.at is None, u.at or 0.0, u.id),
+        )
 
     def events(self, kinds: set[str] | None = None, limit: int = 200) -> list[Event]:
         """The newest ``limit`` timeline events, optionally of some kinds (prefixes like ``page.`` work)."""

@@ -51,6 +51,8 @@ class CommandResult:
 
 
 def run_command(drill: "Drill", actor: str, command: Command | str) -> CommandResult:
+    if drill.ended:
+        return CommandResult(False, "the drill has ended")  # its timeline is closed: nothing more is recorded
     line = command if isinstance(command, str) else command.line()
     seq = len(drill.timeline.events) + 1
     drill.injector.last_command = (seq, drill.now)
@@ -64,8 +66,6 @@ def run_command(drill: "Drill", actor: str, command: Command | str) -> CommandRe
                               else "the facilitator runs the drill; participants work the incident")
             if actor != FACILITATOR and actor not in {p.id for p in drill.scenario.participants}:
                 raise Refusal(f"{actor!r} is not a participant of this drill")
-            if drill.ended:
-                raise Refusal("the drill has ended")
             message, output = HANDLERS[parsed.name](drill, actor, parsed.args, seq)
             ok = True
         except (Refusal, CommandSyntaxError, PagerError, PromQLError, ViewError) as refusal:

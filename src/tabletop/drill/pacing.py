@@ -8,6 +8,10 @@ the same scenario, seed and responder. The sleeping lives here, never in the sim
 Pacing stops at the drill's duration (reason ``duration``), or, ending the drill with reason
 ``aborted`` and keeping its timeline, when ``stop`` is set, on Ctrl-C or SIGTERM (caught on the
 main thread between steps, so a step always completes), or when the hook raises.
+
+``wake`` (optional) cuts the wait between steps short: whoever sets it (a server thread with a
+request for the drill) gets a step, and so a call of ``on_step``, at once instead of at the
+next tick.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def pace(drill: "Drill", speed: float, *, until: float | None = None, tick: float = TICK,
-         on_step: Callable[[], None] | None = None, stop: threading.Event | None = None) -> str:
+         on_step: Callable[[], None] | None = None, stop: threading.Event | None = None,
+         wake: threading.Event | None = None) -> str:
     """Run ``drill`` to ``until`` (its scenario's duration by default) at ``speed``; end it.
 
     Returns the reason the drill ended with: ``duration`` or ``aborted``."""
@@ -63,7 +68,12 @@ def pace(drill: "Drill", speed: float, *, until: float | None = None, tick: floa
                 if t >= end:
                     drill.end("duration")
                     return "duration"
-                time.sleep(max(0.0, min(step_began + tick, finish) - time.monotonic()))
+                pause = max(0.0, min(step_began + tick, finish) - time.monotonic())
+                if wake is None:
+                    time.sleep(pause)
+                else:
+                    wake.wait(pause)
+                    wake.clear()
     finally:
         if not drill.ended:
             drill.end("aborted")

@@ -52,17 +52,18 @@ class DrillSession:
         """Move virtual time on by ``wall_seconds × speed`` unless paused; ends the drill at its duration."""
         if self.paused or self.drill.ended or wall_seconds <= 0:
             return
-        duration = self.drill.scenario.metadata.duration
-        target = min(round(self.drill.now + wall_seconds * self.speed, 3), duration)
-        self.advance_to(target)
-        if target >= duration:
-            self.end("duration")
+        self.advance_to(self.drill.now + wall_seconds * self.speed)
 
     def advance_to(self, t: float) -> None:
-        """Jump the virtual clock to ``t`` (tests and the facilitator's fast-forward use this)."""
-        if t > self.drill.now and not self.drill.ended:
-            self.drill.advance_to(round(t, 3))
+        """Move the virtual clock to ``t`` (the facilitator's skip ahead, and tests); the drill
+        ends when it reaches its duration."""
+        duration = self.drill.scenario.metadata.duration
+        target = min(round(t, 3), duration)
+        if target > self.drill.now and not self.drill.ended:
+            self.drill.advance_to(target)
             self.board.sample()
+        if target >= duration and not self.drill.ended:
+            self.end("duration")
 
     def pause(self) -> None:
         self.paused = True
