@@ -54,7 +54,7 @@ def test_names_must_be_unique_and_exist(drill: Drill):
     drill.replace("    - action: drain\n      target: node/gpu-serve-2\n", "    - action: drain\n      target: node/gpu-serve-*\n")
     drill.replace("    - action: rollback\n      target: deployment/chat-llm\n", "    - action: rollback\n      target: deployment/*-llm\n")
     where = drill.where
-    actions = "rollback, scale, rollout_restart, shed_load, delete_pod, cordon, uncordon, drain, reboot, restart_training, free_checkpoint_space, failover, pin_features"
+    actions = "rollback, scale, rollout_restart, shed_load, delete_pod, evict, cordon, uncordon, drain, reboot, restart_training, free_checkpoint_space, failover, pin_features"
     first_erin = where("{id: erin, name: Erin Walsh", at="erin").split(":")[1]
     assert drill.problems() == [
         f"{where('chat-lm')}: slos[1].deployment: no deployment 'chat-lm' (did you mean 'chat-llm'?); deployments: chat-llm, ranker",

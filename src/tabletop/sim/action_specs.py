@@ -39,7 +39,12 @@ ACTIONS: dict[str, ActionSpec] = {
             "shed_load", "deployment", "reject a fraction of requests at the gateway (429)",
             {"fraction": Param(float, "share of requests to reject, 0 stops shedding", minimum=0, maximum=0.9)},
         ),
-        ActionSpec("delete_pod", "pod", "delete a pod; its ReplicaSet creates a replacement"),
+        ActionSpec(
+            "delete_pod", "pod", "delete a pod; its ReplicaSet creates a replacement",
+            {"grace": Param(int, "seconds the pod gets to stop (default 30; 0 removes it at once)", required=False,
+                            minimum=0, maximum=3600)},
+        ),
+        ActionSpec("evict", "pod", "evict a pod as a node drain does; its controller creates a replacement"),
         ActionSpec("cordon", "node", "mark the node unschedulable"),
         ActionSpec("uncordon", "node", "mark the node schedulable again"),
         ActionSpec("drain", "node", "cordon the node and evict its pods"),

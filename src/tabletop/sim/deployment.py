@@ -22,6 +22,17 @@ CUDA_INIT_TIME = 12.0
 _HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
+@dataclass(frozen=True)
+class Template:
+    """A pod template the deployment has had (what Kubernetes keeps as a ReplicaSet)."""
+
+    hash: str
+    version: str
+    restarts: int
+    since: float | None
+    """When it was rolled out; None: before the drill."""
+
+
 @dataclass
 class VersionProfile:
     """How a model-server version behaves relative to the scenario's figures."""
@@ -44,7 +55,10 @@ class Deployment:
         self.profiles: dict[str, VersionProfile] = {}
         self.restarts = 0
         self.template_hash = self._template_hash()
+        self.templates = [Template(self._template_hash(v, 0), v, 0, None) for v in self.versions]
+        """Every template so far, oldest first (the current one last)."""
         self.pods: list[Pod] = []
+        self._reconciling = False
         self.demand: dict[str, Callable[[float], float]] = {}
         """Multipliers of the offered load by cause (traffic surges)."""
         self.shed_fraction = 0.0
@@ -65,8 +79,10 @@ class Deployment:
     def profile(self, version: str) -> VersionProfile:
         return self.profiles.setdefault(version, VersionProfile())
 
-    def _template_hash(self) -> str:
-        digest = hashlib.sha256(f"{self.name}/{self.version}/{self.restarts}".encode()).digest()
+    def _template_hash(self, version: str | None = None, restarts: int | None = None) -> str:
+        version = self.version if version is None else version
+        restarts = self.restarts if restarts is None else restarts
+        digest = hashlib.sha256(f"{self.name}/{version}/{restarts}".encode()).digest()
         return "".join(_HASH_ALPHABET[b % len(_HASH_ALPHABET)] for b in digest[:10])
 
     def roll_to(self, version: str) -> None:
@@ -94,6 +110,7 @@ class Deployment:
 
     def _new_template(self) -> None:
         self.template_hash = self._template_hash()
+        self.templates.append(Template(self.template_hash, self.version, self.restarts, self.fleet.now))
         self.generation += 1
         self.fleet.event(self.ref, "ScalingReplicaSet", f"Rolling out {self.name}-{self.template_hash} ({self.version})")
         self.reconcile()
@@ -155,11 +172,19 @@ class Deployment:
     def pod_deleted(self, pod: Pod) -> None:
         if pod in self.pods:
             self.pods.remove(pod)
-        self.reconcile()
+        if not self._reconciling:  # deleted by reconcile itself, which accounts for it
+            self.reconcile()
 
     def reconcile(self) -> None:
         """Create and delete pods toward ``replicas`` of the current template (maxSurge and
         maxUnavailable 25%, unhealthy old pods replaced first)."""
+        self._reconciling = True
+        try:
+            self._reconcile()
+        finally:
+            self._reconciling = False
+
+    def _reconcile(self) -> None:
         desired = self.replicas
         new = [p for p in self.pods if p.template_hash == self.template_hash]
         old = [p for p in self.pods if p.template_hash != self.template_hash]

@@ -164,8 +164,9 @@ class Fleet:
         self._pending = [entry for entry in self._pending if entry[0] is not pod]
 
     def forget(self, pod: Pod) -> None:
-        self.pods.pop(pod.name, None)
-        self._unschedulable_reported.pop(pod.name, None)
+        if self.pods.get(pod.name) is pod:  # a successor may already carry the name (a gang restart)
+            del self.pods[pod.name]
+            self._unschedulable_reported.pop(pod.name, None)
 
     def request_scheduling(self) -> None:
         if self._scheduling_requested:

@@ -12,7 +12,7 @@ from tabletop.sim.deployment import Deployment
 from tabletop.sim.features import FeaturePipeline, FeatureStore
 from tabletop.sim.fleet import Fleet
 from tabletop.sim.node import Node
-from tabletop.sim.pod import Pod
+from tabletop.sim.pod import Pod, PodState
 from tabletop.sim.training import TrainingJob
 
 
@@ -71,8 +71,19 @@ def _shed_load(fleet: Fleet, deployment: Deployment, params: dict[str, Any]) -> 
 
 
 def _delete_pod(fleet: Fleet, pod: Pod, params: dict[str, Any]) -> list[str]:
-    kubelet.delete(fleet, pod, "deleted by responder")
-    return [f"pod/{pod.name} deleted" + (f" from {pod.node.name}" if pod.node else "")]
+    grace = params.get("grace")
+    node = pod.node
+    kubelet.delete(fleet, pod, "deleted by responder", kubelet.TERMINATION_GRACE if grace is None else float(grace))
+    if grace == 0 and pod.state is not PodState.GONE and not (node and node.kubelet_up):
+        kubelet.finalize(fleet, pod)  # a forced deletion does not wait for an unreachable kubelet
+    how = "" if grace is None else " at once" if grace == 0 else f" with a {grace}s grace period"
+    return [f"pod/{pod.name} deleted{how}" + (f" from {node.name}" if node else "")]
+
+
+def _evict(fleet: Fleet, pod: Pod, params: dict[str, Any]) -> list[str]:
+    fleet.event(pod.ref, "Evicted", f"Evicting pod {pod.namespace}/{pod.name}")
+    kubelet.delete(fleet, pod, "evicted")
+    return [f"pod/{pod.name} evicted" + (f" from {pod.node.name}" if pod.node else "")]
 
 
 def _cordon(fleet: Fleet, node: Node, params: dict[str, Any]) -> list[str]:
@@ -142,6 +153,7 @@ _HANDLERS: dict[str, Callable[[Fleet, Any, dict[str, Any]], list[str]]] = {
     "rollout_restart": _rollout_restart,
     "shed_load": _shed_load,
     "delete_pod": _delete_pod,
+    "evict": _evict,
     "cordon": _cordon,
     "uncordon": _uncordon,
     "drain": _drain,
