@@ -77,6 +77,26 @@ def _scenario_label(path: Path) -> str:
         return str(path)
 
 
+def _twin_options(command: Any) -> Any:
+    """The options of the Kubernetes twin, shared by `twin` and `run --twin`."""
+    options = [
+        click.option("--twin-host", default="127.0.0.1", show_default=True, help="Address the Kubernetes API listens on."),
+        click.option("--twin-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+                     help="Port of the Kubernetes API (0: any free port; the kubeconfig names it)."),
+        click.option("--twin-as", "twin_actor", metavar="PARTICIPANT",
+                     help="Participant the API's writes are recorded as (default: the scenario's first); "
+                          "`kubectl --as=ID` names another per request."),
+        click.option("--twin-token", envvar="TABLETOP_TWIN_TOKEN", metavar="TOKEN",
+                     help="Require this bearer token (env TABLETOP_TWIN_TOKEN); the API then speaks HTTPS with "
+                          "a self-signed certificate the kubeconfig trusts."),
+        click.option("--kubeconfig", "kubeconfig_path", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Where to write the kubeconfig (default: kubeconfig in the output folder)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tabletop")
 def main() -> None:
@@ -96,13 +116,24 @@ def main() -> None:
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve the simulated fleet's metrics at http://HOST:PORT/metrics while the drill runs (0: any free port; implies --speed 1 unless given).")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics server listens on.")
+@click.option("--twin", is_flag=True, help="Serve the simulated fleet as a Kubernetes API while the drill runs "
+              "(implies --speed 1 unless given); see `tabletop twin --help` for the --twin-* options.")
+@_twin_options
 def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_dir: Path | None, duration: str | None,
-        speed: float | None, metrics_port: int | None, metrics_host: str) -> None:
+        speed: float | None, metrics_port: int | None, metrics_host: str, twin: bool, **twin_options: Any) -> None:
     """Run a drill on SCENARIO (default: the bundled scenario) and write timeline.jsonl,
     score.json, score.md and postmortem.md.
 
     With --speed or --metrics-port the drill runs against the wall clock and a real Prometheus
-    can scrape it (use honor_labels: true: the drill speaks for many exporters)."""
+    can scrape it (use honor_labels: true: the drill speaks for many exporters). With --twin,
+    kubectl and Chaos Toolkit can act on the fleet too, beside the responder."""
+    _run_drill(scenario, responder, seed, out_dir, duration, speed, metrics_port, metrics_host, twin, twin_options)
+
+
+def _run_drill(scenario: Path | None, responder: str | None, seed: int, out_dir: Path | None, duration: str | None,
+               speed: float | None, metrics_port: int | None, metrics_host: str, twin: bool,
+               twin_options: dict[str, Any]) -> None:
+    """`run` and `twin`: a drill to its end (headless, paced or served as a twin), then its outputs."""
     import time
 
     from tabletop.drill.outputs import write_outputs
@@ -114,15 +145,17 @@ def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_di
         _fail(f"{path}: no such scenario file")
     until = _until(duration)
     loaded = _load(path)
-    chosen = _responder(responder, loaded)
-    name = responder if responder in BUILT_IN else Path(responder).stem
+    chosen = None if responder is None else _responder(responder, loaded)
+    name = "twin" if responder is None else responder if responder in BUILT_IN else Path(responder).stem
     out_dir = out_dir or Path("out") / f"{loaded.scenario.metadata.id}-{name}-seed{seed}"
     timeline = out_dir / "timeline.jsonl"
     options = {"seed": seed, "timeline_path": timeline, "scenario_label": _scenario_label(path),
                "responder_name": name, "until": until}
     began = time.perf_counter()
     try:
-        if speed is None and metrics_port is None:
+        if twin:
+            drill = _run_twin(loaded, chosen, speed or 1.0, metrics_host, metrics_port, out_dir, options, **twin_options)
+        elif speed is None and metrics_port is None:
             drill = run_headless(loaded, chosen, **options)
         else:
             drill = _run_live(loaded, chosen, speed or 1.0, metrics_host, metrics_port, options)
@@ -136,6 +169,40 @@ def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_di
     click.echo(outputs.summary(drill, elapsed))
     if drill.timeline.events[-1].data.get("reason") == "aborted":
         sys.exit(130)
+
+
+def _run_twin(loaded: Any, responder: Any, speed: float, metrics_host: str, metrics_port: int | None, out_dir: Path,
+              options: dict[str, Any], *, twin_host: str, twin_port: int, twin_actor: str | None, twin_token: str | None,
+              kubeconfig_path: Path | None) -> Any:
+    """A drill paced at ``speed`` whose fleet is served as a Kubernetes API (and its metrics with ``metrics_port``)."""
+    from tabletop.twin.runner import run_twin
+    from tabletop.twin.tls import TlsError
+
+    participants = [p.id for p in loaded.scenario.participants]
+    if twin_actor is not None and twin_actor not in participants:
+        _fail(f"--twin-as: {twin_actor!r} is not a participant of {loaded.scenario.metadata.id}; "
+              f"participants: {', '.join(participants)}")
+    kubeconfig = kubeconfig_path or out_dir / "kubeconfig"
+
+    def ready(twin: Any) -> None:
+        context = loaded.scenario.metadata.id
+        click.echo(f"serving the simulated fleet as a Kubernetes API at {twin.url} (context {context}, "
+                   f"writes as {twin.actor})\n  kubectl --kubeconfig {kubeconfig} get pods", err=True)
+        if metrics_port is not None:
+            click.echo("serving the drill's metrics at /metrics too (scrape with honor_labels: true)", err=True)
+
+    try:
+        return run_twin(loaded, seed=options["seed"], speed=speed, host=twin_host, port=twin_port, token=twin_token,
+                        actor=twin_actor or (participants[0] if participants else None), kubeconfig_path=kubeconfig,
+                        timeline_path=options["timeline_path"], scenario_label=options["scenario_label"],
+                        responder=responder, responder_name=options["responder_name"], until=options["until"],
+                        metrics_host=metrics_host, metrics_port=metrics_port, on_ready=ready)
+    except TlsError as error:
+        _fail(f"--twin-token: {error}")
+    except OSError as error:
+        if error.filename is not None:
+            raise
+        _fail(f"cannot listen on {twin_host}:{twin_port} (or the metrics port): {error.strerror or error}")
 
 
 def _run_live(loaded: Any, responder: Any, speed: float, host: str, port: int | None, options: dict[str, Any]) -> Any:
@@ -156,6 +223,31 @@ def _run_live(loaded: Any, responder: Any, speed: float, host: str, port: int | 
 
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(path_type=Path))
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of every random choice in the drill.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the kubeconfig and the outputs (default out/<scenario>-twin-seed<N>).")
+@click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Virtual seconds per wall second.")
+@click.option("--duration", default=None, metavar="DURATION", help="Run this long instead of the scenario's duration, e.g. 3h.")
+@click.option("--responder", default=None, metavar="expert|novice|PATH",
+              help="A scripted responder working the drill beside the people using the API (default: none).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve the fleet's metrics at http://HOST:PORT/metrics too (0: any free port).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics server listens on.")
+@_twin_options
+def twin(scenario: Path | None, seed: int, out_dir: Path | None, speed: float, duration: str | None,
+         responder: str | None, metrics_port: int | None, metrics_host: str, **twin_options: Any) -> None:
+    """Serve SCENARIO's simulated fleet as a Kubernetes API while its drill runs.
+
+    Writes a kubeconfig (context named after the scenario) for kubectl, the Kubernetes Python
+    client and Chaos Toolkit. Every write (delete pod, cordon, drain, scale, rollout restart or
+    undo) is a command on the timeline in the name of --twin-as (or `kubectl --as=ID`). At the
+    end, or on Ctrl-C, the score and postmortem draft are written as `run` writes them."""
+    _run_drill(scenario, responder, seed, out_dir, duration, speed, metrics_port, metrics_host, True, twin_options)
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(path_type=Path))
 @click.option("--seed", type=int, default=None, help="Seed of every random choice in the drill.  [default: 0]")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the timeline and, at the end, score and postmortem (default out/<scenario>-console-seed<N>).")
@@ -167,13 +259,17 @@ def _run_live(loaded: Any, responder: Any, speed: float, host: str, port: int | 
               help="Continue the drill recorded in TIMELINE (a console closed or crashed before the end).")
 @click.option("--scenario", "scenario_path", type=click.Path(path_type=Path),
               help="With --resume: the scenario file (default: the path the timeline names).")
+@click.option("--twin", is_flag=True, help="Serve the simulated fleet as a Kubernetes API too, so kubectl and "
+              "Chaos Toolkit can act on it (kubeconfig in the output folder).")
+@_twin_options
 def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_as: str | None, speed: float | None,
-          resume: Path | None, scenario_path: Path | None) -> None:
+          resume: Path | None, scenario_path: Path | None, twin: bool, **twin_options: Any) -> None:
     """Work a drill together in the terminal console (default: the bundled scenario).
 
     The timeline is written as the drill goes; quitting before the end keeps it, and
     --resume continues it. At the end the score and postmortem draft are written beside it,
-    exactly as `run --headless` writes them."""
+    exactly as `run --headless` writes them. With --twin, `kubectl` against the written
+    kubeconfig acts on the same drill, on the same timeline."""
     from tabletop.drill.session import SPEEDS
 
     if speed is not None and not 0 < speed <= SPEEDS[-1]:
@@ -192,10 +288,20 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
     if speed is not None:
         session.set_speed(speed)
 
+    from contextlib import ExitStack
+
     from tabletop.tui.app import TabletopApp
 
-    app = TabletopApp(session, acting_as=acting_as, notices=notices)
-    app.run()
+    with ExitStack() as stack:
+        on_tick = []
+        if twin:
+            served, kubeconfig = _console_twin(session, acting_as, **twin_options)
+            stack.enter_context(served)
+            on_tick.append(served.serve)
+            notices.append(f"Kubernetes API at {served.url}: kubectl --kubeconfig {kubeconfig} get pods "
+                           f"(writes as {served.actor})")
+        app = TabletopApp(session, acting_as=acting_as, notices=notices, on_tick=on_tick)
+        app.run()
     timeline = session.drill.timeline.path
     if session.outputs is not None:
         click.echo(f"Drill {session.drill.scenario.metadata.id} ended at {_clock(session.now)}: "
@@ -205,6 +311,28 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
     elif timeline is not None:
         click.echo(f"The drill is not over ({_clock(session.now)}); its timeline is in {timeline}\n"
                    f"continue it with: tabletop drill --resume {timeline}")
+
+
+def _console_twin(session: Any, acting_as: str | None, *, twin_host: str, twin_port: int, twin_actor: str | None,
+                  twin_token: str | None, kubeconfig_path: Path | None) -> tuple[Any, Path]:
+    """The console drill's twin (served from the console's thread at each tick) and its kubeconfig."""
+    from tabletop.twin.tls import TlsError
+    from tabletop.twin.twin import Twin
+
+    participants = [p.id for p in session.drill.scenario.participants]
+    actor = twin_actor or acting_as or (participants[0] if participants else None)
+    if actor is not None and actor not in participants:
+        _fail(f"--twin-as: {actor!r} is not a participant of {session.drill.scenario.metadata.id}; "
+              f"participants: {', '.join(participants)}")
+    try:
+        served = Twin(session.drill, host=twin_host, port=twin_port, token=twin_token, actor=actor)
+    except TlsError as error:
+        _fail(f"--twin-token: {error}")
+    except OSError as error:
+        _fail(f"--twin-port: cannot listen on {twin_host}:{twin_port}: {error.strerror or error}")
+    timeline = session.drill.timeline.path
+    folder = timeline.parent if timeline is not None else Path(".")
+    return served, served.write_kubeconfig(kubeconfig_path or folder / "kubeconfig")
 
 
 def _clock(t: float) -> str:

@@ -43,12 +43,15 @@ class TabletopApp(App[None]):
 
     def __init__(self, session: DrillSession, *, acting_as: str | None = None, live_clock: bool = True,
                  refresh_hz: float = DEFAULT_REFRESH_HZ, wall: Callable[[], float] = time.monotonic,
-                 notices: list[str] | None = None, toasts: bool = True) -> None:
+                 notices: list[str] | None = None, toasts: bool = True,
+                 on_tick: list[Callable[[], None]] | None = None) -> None:
         """``acting_as``: the participant commands are run as (default: the first one).
         ``live_clock``: run the wall-clock timer; without it virtual time only moves when told.
         ``refresh_hz``: redraws per second (4-10). ``wall``: the wall-clock source of the live clock.
         ``notices``: shown once the console is up. ``toasts``: pop-up notifications (command results,
-        pages, messages, hints); off, they only go to the console transcript and the panels."""
+        pages, messages, hints); off, they only go to the console transcript and the panels.
+        ``on_tick``: called at every tick after the clock moved, in the drill's thread (e.g. the
+        Kubernetes twin's ``serve``)."""
         super().__init__()
         participants = [p.id for p in session.drill.scenario.participants]
         if acting_as is not None and acting_as not in participants:
@@ -62,6 +65,7 @@ class TabletopApp(App[None]):
         self.flash = False
         self.notices = list(notices or [])
         self.toasts = toasts
+        self.on_tick = list(on_tick or [])
         self.main = MainScreen()
         self.end_outputs: Outputs | None = None
         self._end_shown = False
@@ -100,6 +104,8 @@ class TabletopApp(App[None]):
             self._ticks += 1
             paging = self._last_frame is not None and bool(self._last_frame.triggered)
             self.flash = paging and (self._ticks // 3) % 2 == 1
+        for service in self.on_tick:
+            service()
         self.refresh_views(force=False)
 
     def frame(self) -> Frame:
