@@ -25,7 +25,8 @@ def _age(fleet: Fleet, since: float | None) -> str:
     return "<none>" if since is None else format_duration(max(0.0, fleet.now - since))
 
 
-def _pod_status(pod: Pod) -> str:
+def pod_status(pod: Pod) -> str:
+    """The STATUS column of ``get pods``, as kubectl shows it."""
     if pod.state is PodState.TERMINATING:
         return "Terminating"
     if pod.node is not None and pod.node.ready_condition != "True" and pod.alive:
@@ -38,7 +39,7 @@ def _pod_status(pod: Pod) -> str:
 def _pod_row(fleet: Fleet, pod: Pod) -> dict[str, str]:
     return {
         "NAMESPACE": pod.namespace, "NAME": pod.name, "READY": "1/1" if pod.ready else "0/1",
-        "STATUS": _pod_status(pod), "RESTARTS": str(pod.restarts), "AGE": _age(fleet, pod.created_at),
+        "STATUS": pod_status(pod), "RESTARTS": str(pod.restarts), "AGE": _age(fleet, pod.created_at),
         "NODE": pod.node.name if pod.node else "<none>",
     }
 
@@ -117,7 +118,7 @@ def describe(fleet: Fleet, target: str) -> str:
     if isinstance(obj, Pod):
         lines = [
             f"Name:         {obj.name}", f"Namespace:    {obj.namespace}", f"Node:         {obj.node.name if obj.node else '<none>'}",
-            f"Status:       {_pod_status(obj)}", f"IP:           {obj.ip or '<none>'}", f"Version:      {obj.version}",
+            f"Status:       {pod_status(obj)}", f"IP:           {obj.ip or '<none>'}", f"Version:      {obj.version}",
             f"Restarts:     {obj.restarts}", f"Last State:   Terminated (Reason: {obj.last_terminated_reason})" if obj.last_terminated_reason else "Last State:   <none>",
             f"GPUs:         {', '.join(f'{g.index} ({g.uuid})' + (' LOST' if g.lost else '') for g in obj.gpus) or '<none>'}",
             f"Ready:        {str(obj.ready).lower()}",
@@ -128,7 +129,7 @@ def describe(fleet: Fleet, target: str) -> str:
             f"Ready:         {obj.ready_condition}", f"Unschedulable: {str(obj.cordoned).lower()}",
             "GPUs:",
             *(f"  {g.index}  {g.uuid}  {'LOST (Xid ' + str(g.last_xid) + ')' if g.lost else 'ok'}  {('pod ' + g.pod.name) if g.pod else 'free'}" for g in obj.gpus),
-            "Pods:", *(f"  {p.namespace}/{p.name}  {_pod_status(p)}" for p in obj.pods),
+            "Pods:", *(f"  {p.namespace}/{p.name}  {pod_status(p)}" for p in obj.pods),
         ]
     else:
         lines = [render_table(rows(fleet, {Deployment: "deployments", TrainingJob: "jobs", FeatureStore: "featurestores", FeaturePipeline: "pipelines"}[type(obj)], obj.name))]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from tabletop.drill.views import pod_status
 from tabletop.sim.deployment import Deployment, Template
 from tabletop.sim.kubelet import TERMINATION_GRACE
 from tabletop.sim.node import EVICTION_TOLERATION, NODE_MONITOR_GRACE, Node
@@ -223,17 +224,6 @@ class DaemonPod:
         self.name = f"{daemonset}-{_hash(daemonset + '/' + node.name)}"
 
 
-def pod_status_text(pod: Pod) -> str:
-    """The STATUS column, as the console's ``get pods`` shows it."""
-    if pod.state is PodState.TERMINATING:
-        return "Terminating"
-    if pod.node is not None and pod.node.ready_condition != "True" and pod.alive:
-        return "Unknown" if pod.state is PodState.READY else pod.state.value
-    if pod.state in (PodState.LOADING, PodState.READY):
-        return "Running"
-    return pod.state.value
-
-
 def _pod_created(pod: Pod) -> float:
     started = pod.container_started_at
     return min(pod.created_at, started) if started is not None else pod.created_at
@@ -367,7 +357,7 @@ class Pods:
         return status
 
     def _cells(self, pod: Pod) -> list[Any]:
-        return [pod.name, f"{1 if pod.ready else 0}/1", pod_status_text(pod), pod.restarts, Age(_pod_created(pod)),
+        return [pod.name, f"{1 if pod.ready else 0}/1", pod_status(pod), pod.restarts, Age(_pod_created(pod)),
                 pod.ip or "<none>", pod.node.name if pod.node else "<none>", "<none>", "<none>"]
 
     def _render_daemon(self, pod: DaemonPod) -> Rendered:
