@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import Sparkline
+
 from tabletop.scenario.loader import LoadedScenario
 from tabletop.tui.dialogs.choice import ChoiceDialog
 from tabletop.tui.dialogs.confirm import ConfirmDialog
@@ -194,6 +196,70 @@ def test_the_facilitator_screen_runs_the_drill(loaded: LoadedScenario, tmp_path:
     assert (tmp_path / "score.md").read_text() == session.outputs.score_markdown + "\n"
 
 
+def test_the_facilitator_sees_upcoming_messages_and_skips_ahead(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session, toasts=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await started(pilot)
+            app.advance_to(5 * 60)
+            await pilot.press("f")
+            await wait_for(pilot, lambda: isinstance(app.screen, FacilitatorScreen))
+            text = screen_text(app)
+            assert "T+00:35:00 in 30:00" in text and "Priya Raman (VP Product) [vp-asks-eta]" in text
+            assert "on condition" in text and 'when ALERTS{alertname="ChatLLMHighErrorRate"' in text
+            assert "n: skip to T+00:34:55" in text
+            await pilot.press("n")  # to just before the VP's message
+            assert session.now == 35 * 60 - 5 and "T+00:34:55 of T+02:00:00" in screen_text(app)
+            await pilot.press("n")  # nothing else has a time: the clock stays
+            await wait_for(pilot, lambda: "no stakeholder message is scheduled ahead" in screen_text(app))
+            assert session.now == 35 * 60 - 5
+            await pilot.click("#fac-skip")
+            await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+            assert "+5m   to T+00:39:55" in screen_text(app)
+            await pilot.press("enter")  # +5m is offered first
+            await wait_for(pilot, lambda: isinstance(app.screen, FacilitatorScreen))
+            assert session.now == 40 * 60 - 5
+            assert "every message has been delivered" in screen_text(app)
+            app.advance_to(90 * 60)
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+            assert "+1h   to T+02:00:00, the end of the drill" in screen_text(app)
+            await pilot.press("end", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, EndScreen))
+            assert "Drill ended (duration) at T+02:00:00" in screen_text(app)
+
+    run(play)
+    assert not any(e.actor == "facilitator" for e in session.drill.timeline.events)  # skipping only moves the clock
+    assert [e.data["inject"] for e in session.drill.timeline.events if e.kind == "inject.delivered"] == [
+        "support-asks", "vp-asks-eta"]
+
+
+def test_each_slo_shows_its_budget_burn_as_it_grows(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+    burn = session.board.burn["chat-llm-availability"]
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await started(pilot)
+            await pilot.press("2")
+            for minute in range(1, 21):  # a sample of the budget each time the console draws
+                app.advance_to(minute * 60)
+            await pilot.pause()
+            spark = app.main.query_one(".slo-spark", Sparkline)
+            assert spark.data == [percent for _, percent in burn] and len(spark.data) == 21
+            assert spark.data[-1] > 100 * spark.data[9]  # the GPU failure at T+10m burns the budget
+            text = screen_text(app)
+            assert "SLO chat-llm-availability" in text and f"budget ░░░░░░░░ {burn[-1][1]:.2f}% burn ▁" in text
+            app.advance_to(21 * 60)
+            await pilot.pause()
+            assert len(spark.data) == 22 and spark.data[-1] == burn[-1][1]
+
+    run(play)
+
+
 def test_the_drill_ends_at_its_duration_and_shows_the_score(loaded: LoadedScenario) -> None:
     session = new_session(loaded)
     wall = [0.0]
@@ -223,7 +289,8 @@ def test_help_lists_the_keys(loaded: LoadedScenario) -> None:
             await pilot.press("question_mark")
             await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
             text = screen_text(app)
-            for words in ("Hand off", "Run/pause", "Act as", "Inject now", "Quit", "Command bar"):
+            for words in ("Hand off", "Run/pause", "Act as", "Inject now", "Quit", "Command bar",
+                          "Skip to next message", "Skip ahead"):
                 assert words in text, words
             await pilot.press("question_mark")  # ? closes it too
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))

@@ -108,7 +108,8 @@ class Board:
         )
         self._sampled_to = -1
         self.burn: dict[str, deque[tuple[float, float]]] = {s.slo.id: deque(maxlen=240) for s in drill.slo.states}
-        """Each SLO's error budget burned so far (percent), at every evaluation time sampled."""
+        """Each SLO's error budget burned so far (percent), at the newest evaluation time of each
+        sample (the SLO tracker only knows its budget now: a jump of the clock adds one point)."""
         self._read = 0
         self._first_ack: float | None = None
         self._last_status: float | None = None
@@ -124,15 +125,17 @@ class Board:
         interval = self.drill.scenario.signals.evaluation_interval
         newest = int(self.drill.now // interval)
         first = max(self._sampled_to + 1, newest - 239)
+        latest = None
         for k in range(first, newest + 1):
             t = k * interval
             if t >= self.drill.now and k > 0:  # that evaluation has not happened yet
                 break
             for indicator in self.indicators:
                 indicator.points.append((t, worst(self.drill.store, indicator, t)))
+            self._sampled_to, latest = k, t
+        if latest is not None:
             for state in self.drill.slo.states:
-                self.burn[state.slo.id].append((t, state.burned_percent()))
-            self._sampled_to = k
+                self.burn[state.slo.id].append((latest, state.burned_percent()))
 
     # views ----------------------------------------------------------------------------------------
     def pages(self) -> list[PageView]:

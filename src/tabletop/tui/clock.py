@@ -2,14 +2,16 @@
 
 The clock only measures wall time; ``DrillSession.advance`` turns it into virtual time (and
 does nothing while paused). The wall source is injectable, so a test can drive the clock by
-hand, or not run it at all and move virtual time with ``session.advance_to``.
+hand, or not run it at all and move virtual time with ``session.advance_to``. The facilitator
+skips ahead with ``session.advance_to`` too, to a time chosen here.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from tabletop.drill.board import UpcomingView
 from tabletop.drill.session import SPEEDS, DrillSession
 
 MAX_STEP = 2.0
@@ -39,3 +41,18 @@ def faster(speed: float) -> float:
 def slower(speed: float) -> float:
     """The next offered speed below ``speed`` (the slowest stays)."""
     return next((s for s in reversed(SPEEDS) if s < speed), SPEEDS[0])
+
+
+SKIP_LEAD = 5.0
+"""Seconds before the next scheduled message that "skip to the next message" stops at."""
+SKIP_AMOUNTS = ("1m", "5m", "15m", "30m", "1h")
+"""What "skip ahead" offers."""
+
+
+def next_message_stop(now: float, upcoming: Sequence[UpcomingView]) -> tuple[float, UpcomingView] | None:
+    """Just before the earliest scheduled message still more than ``SKIP_LEAD`` ahead, and that
+    message; None when none is (messages waiting for a condition have no time to skip to)."""
+    for message in upcoming:
+        if message.at is not None and message.at - SKIP_LEAD > now:
+            return message.at - SKIP_LEAD, message
+    return None

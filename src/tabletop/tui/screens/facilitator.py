@@ -1,6 +1,7 @@
-"""The facilitator's screen: the clock, the next stakeholder message now, a hint, the ground
-truth, and the end of the drill. Its actions are ``facilitate …`` commands, on the timeline
-under the facilitator's name."""
+"""The facilitator's screen: the clock, the stakeholder messages still to come and skipping
+ahead to them, the next message now, a hint, the ground truth, and the end of the drill. Its
+actions are ``facilitate …`` commands, on the timeline under the facilitator's name; skipping
+ahead only moves the clock (``DrillSession.advance_to``), as a faster clock would."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Static
 
+from tabletop.drill.board import UpcomingView
 from tabletop.drill.session import SPEEDS
+from tabletop.durations import parse_duration
 from tabletop.tui import format as fmt
+from tabletop.tui.clock import SKIP_AMOUNTS, SKIP_LEAD, next_message_stop
+from tabletop.tui.dialogs.choice import ChoiceDialog
 from tabletop.tui.dialogs.confirm import ConfirmDialog
 from tabletop.tui.frame import Frame
 from tabletop.tui.keys import printable_actions, typing_into
@@ -26,17 +31,23 @@ from tabletop.tui.widgets.timeline import TimelineLog
 if TYPE_CHECKING:
     from tabletop.tui.app import TabletopApp
 
-ACTIONS = (
-    ("toggle_clock", "Run / pause"), ("slower", "Slower"), ("faster", "Faster"), ("inject", "Next message now"),
-    ("hint", "Hint"), ("reveal", "Reveal ground truth"), ("end", "End the drill"),
+BUTTON_ROWS = (
+    (("toggle_clock", "Run / pause"), ("slower", "Slower"), ("faster", "Faster"),
+     ("skip_next", "Skip to next message"), ("skip", "Skip ahead…")),
+    (("inject", "Next message now"), ("hint", "Hint"), ("reveal", "Reveal ground truth"), ("end", "End the drill")),
 )
 
 
 class FacilitatorScreen(Screen[None]):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    """The facilitator's results above the timeline, or beside it."""
     BINDINGS = [
         Binding("space", "toggle_clock", "Run/pause", priority=True),
         Binding("plus,equals_sign", "faster", "Faster", priority=True, key_display="+"),
         Binding("minus", "slower", "Slower", priority=True, key_display="-"),
+        Binding("n", "skip_next", "Skip to next message", priority=True,
+                tooltip="move the clock to just before the next scheduled stakeholder message"),
+        Binding("s", "skip", "Skip ahead", priority=True, tooltip="move the clock on by a chosen amount, +1m to +1h"),
         Binding("i", "inject", "Inject now", priority=True),
         Binding("h", "hint", "Hint", priority=True),
         Binding("g", "reveal", "Ground truth", priority=True),
@@ -59,36 +70,54 @@ class FacilitatorScreen(Screen[None]):
         yield StatusBar(id="fac-status")
         with Vertical(id="fac-body"):
             yield Static("", id="fac-summary", classes="panel")
-            with Horizontal(id="fac-buttons"):
-                for action, label in ACTIONS:
-                    yield Button(label, id=f"fac-{action}", compact=True,
-                                 variant="error" if action == "end" else "default")
-            output = OutputLog(id="fac-output", classes="panel")
-            output.border_title = "Facilitator results"
-            yield output
-            timeline = TimelineLog(self.app.session.board, max_lines=200, id="fac-timeline", classes="panel")
-            timeline.border_title = "Timeline"
-            yield timeline
+            upcoming = Static("", id="fac-upcoming", classes="panel")
+            upcoming.border_title = "Upcoming messages"
+            yield upcoming
+            with Vertical(id="fac-buttons"):
+                for row in BUTTON_ROWS:
+                    with Horizontal(classes="fac-button-row"):
+                        for action, label in row:
+                            yield Button(label, id=f"fac-{action}", compact=True,
+                                         variant="error" if action == "end" else "default")
+            with Horizontal(id="fac-logs"):
+                output = OutputLog(wrap=True, id="fac-output", classes="panel")
+                output.border_title = "Facilitator results"
+                yield output
+                timeline = TimelineLog(self.app.session.board, max_lines=200, id="fac-timeline", classes="panel")
+                timeline.border_title = "Timeline"
+                yield timeline
         yield KeyBar([*self.app.BINDINGS[:1], *self.BINDINGS, *self.app.BINDINGS[1:]])
 
     def on_mount(self) -> None:
-        self.app.refresh_views()
+        self.show_frame(self.app.frame())  # the app skips screens still mounting
 
     def show_frame(self, frame: Frame) -> None:
         self.query_one(StatusBar).show_frame(frame)
         drill = self.app.session.drill
         duration = drill.scenario.metadata.duration
-        delivered = sum(1 for m in frame.messages)
         text = Text()
         text.append(f"{drill.scenario.metadata.title}\n", style="bold")
         text.append(f"{fmt.clock(frame.now)} of {fmt.clock(duration)}", style="bold")
         text.append(f" · speed {fmt.speed(frame.speed)} (offered: {', '.join(fmt.speed(s) for s in SPEEDS)})", style="dim")
-        text.append(f"\nstakeholder messages delivered {delivered} of {len(drill.scenario.injects)}", style="")
+        text.append(f"\nmessages delivered {len(frame.messages)}/{len(drill.scenario.injects)}")
         text.append(f" · pages {len(frame.pages)} · alerts firing {sum(a.state == 'firing' for a in frame.alerts)}")
         done = sum(1 for s in frame.steps if s.done)
         text.append(f" · runbook steps done {done}/{len(frame.steps)}")
         self.query_one("#fac-summary", Static).update(text)
+        self._show_upcoming(frame.now)
         self.query_one("#fac-timeline", TimelineLog).sync()
+
+    def _show_upcoming(self, now: float) -> None:
+        upcoming = self.app.session.board.upcoming_messages()
+        panel = self.query_one("#fac-upcoming", Static)
+        stop = next_message_stop(now, upcoming)
+        panel.border_subtitle = f"n: skip to {fmt.clock(stop[0])}" if stop else ""
+        text = Text()
+        for index, message in enumerate(upcoming):
+            if index:
+                text.append("\n")
+            text.append_text(upcoming_line(message, now))
+        panel.update(text or Text("every message has been delivered", style="dim"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -103,6 +132,39 @@ class FacilitatorScreen(Screen[None]):
 
     def action_slower(self) -> None:
         self.app.change_speed(-1)
+
+    def action_skip_next(self) -> None:
+        stop = next_message_stop(self.app.session.now, self.app.session.board.upcoming_messages())
+        if stop is None:
+            self._log_skip("no stakeholder message is scheduled ahead", ok=False)
+            return
+        t, message = stop
+        self._skip_to(t, f"{message.id} is due at {fmt.clock(t + SKIP_LEAD)}")
+
+    def action_skip(self) -> None:
+        now = self.app.session.now
+        duration = self.app.session.drill.scenario.metadata.duration
+        choices = [(skip_label(amount, now, duration), amount) for amount in SKIP_AMOUNTS]
+        note = (f"The clock moves on at once and everything due on the way happens: messages, alerts, pages, "
+                f"escalations. The drill ends at {fmt.clock(duration)}.")
+
+        def skip(amount: str | None) -> None:
+            if amount is not None:
+                self._skip_to(self.app.session.now + parse_duration(amount), f"+{amount}")
+        self.app.push_screen(ChoiceDialog("Skip ahead", choices, note=note, selected="5m", ok_label="Skip"), skip)
+
+    def _skip_to(self, t: float, why: str) -> None:
+        session = self.app.session
+        target = min(t, session.drill.scenario.metadata.duration)
+        self._log_skip(f"{fmt.clock(session.now)} → {fmt.clock(target)} ({why})", ok=True)
+        self.app.advance_to(target)  # reaching the duration ends the drill and shows its score
+
+    def _log_skip(self, message: str, *, ok: bool) -> None:
+        output = self.query_one("#fac-output", OutputLog)
+        output.write(Text.assemble(("skip ahead ", "bold cyan"), (message, "" if ok else "bold red")))
+        output.write(Text(""))
+        if not ok:
+            self.app.notify(message, title="skip ahead", severity="warning", timeout=6)
 
     def _facilitate(self, action: str) -> None:
         result = self.app.facilitate(action)
@@ -128,6 +190,27 @@ class FacilitatorScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def upcoming_line(message: UpcomingView, now: float) -> Text:
+    """When a message is due (a time and the time left, or its condition), and who sends it."""
+    text = Text()
+    if message.at is not None:
+        text.append(f"{fmt.clock(message.at)} in {fmt.countdown(message.at - now):<8}", style="bold")
+    else:
+        text.append(f"{'on condition':<22}", style="bold yellow")
+    text.append(f" {message.sender}")
+    text.append(f" [{message.id}]", style="dim")
+    if message.condition is not None:
+        start = f", from {fmt.clock(message.after)}" if message.after > now else ""
+        text.append(f"\n  when {message.condition}{start}", style="dim")
+    return text
+
+
+def skip_label(amount: str, now: float, duration: float) -> str:
+    target = now + parse_duration(amount)
+    end = ", the end of the drill" if target >= duration else ""
+    return f"+{amount:<4} to {fmt.clock(min(target, duration))}{end}"
 
 
 FacilitatorScreen._typed = printable_actions(list(FacilitatorScreen.BINDINGS))

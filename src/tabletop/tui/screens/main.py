@@ -128,7 +128,7 @@ class MainScreen(Screen[None]):
                         yield ParticipantsPanel(list(drill.scenario.participants), id="participants")
                 with TabPane("2 Signals", id="tab-signals"):
                     yield AlertsTable(id="alerts")
-                    yield Dashboard(session.board.indicators, id="dashboard")
+                    yield Dashboard(session.board.indicators, session.board.burn, id="dashboard")
                 with TabPane("3 Investigate", id="tab-investigate"):
                     yield InvestigateView(targets, id="investigate")
                 with TabPane("4 Runbook", id="tab-runbook"):

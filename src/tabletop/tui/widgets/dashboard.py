@@ -1,12 +1,16 @@
-"""The scenario's key indicators as sparklines with their thresholds, and the SLOs' burn."""
+"""The scenario's key indicators as sparklines with their thresholds, and each SLO's error
+budget: the share burned so far as a bar, and how it grew as a sparkline."""
 
 from __future__ import annotations
 
+from collections import deque
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Sparkline, Static
 
+from tabletop.drill.board import SloView
 from tabletop.signals.indicators import Indicator
 from tabletop.tui import format as fmt
 from tabletop.tui.frame import Frame
@@ -50,12 +54,71 @@ class IndicatorRow(Horizontal):
         mark(self, "-breached", breached)
 
 
+class SloRow(Vertical):
+    """One SLO: its good ratio against the objective, then its budget bar beside the burn sparkline."""
+
+    DEFAULT_CLASSES = "slo"
+
+    def __init__(self, burn: deque[tuple[float, float]]) -> None:
+        super().__init__()
+        self.burn = burn
+        """The board's history of this SLO's budget burned (percent)."""
+        self._shown: tuple | None = None
+        self._sampled: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        self.heading = Static("", classes="slo-title")
+        self.budget = Static("", classes="slo-budget")
+        self.spark = Sparkline([], summary_function=max, classes="slo-spark")
+        yield self.heading
+        with Horizontal(classes="slo-burn"):
+            yield self.budget
+            yield self.spark
+
+    def show(self, slo: SloView, bar: int) -> None:
+        if (slo, bar) != self._shown:
+            self._shown = (slo, bar)
+            self.heading.update(slo_title(slo))
+            self.budget.update(budget_bar(slo.burned_percent, bar))
+            mark(self, "-breached", slo.in_breach)
+        # the history is bounded (a deque with maxlen): once full, only its newest time tells it moved
+        sampled = (len(self.burn), self.burn[-1][0] if self.burn else None)
+        if sampled != self._sampled:
+            self._sampled = sampled
+            self.spark.data = [percent for _, percent in self.burn]
+
+
+def slo_title(slo: SloView) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"SLO {slo.id}", style="bold")
+    ratio = f" {fmt.percent(slo.sli)}/{fmt.percent(slo.objective)}"
+    text.append(ratio, style="bold red" if slo.in_breach else "bold green")
+    if slo.in_breach:
+        text.append("  BREACH", style="bold white on red")
+    return text
+
+
+def budget_bar(burned_percent: float, width: int) -> Text:
+    """``budget ███░░░ 12.34% burn`` (the burn sparkline follows it)."""
+    filled = min(width, round(burned_percent / 100 * width))
+    text = Text(no_wrap=True)
+    text.append("budget ")
+    text.append("█" * filled, style="red" if burned_percent >= 50 else "yellow")
+    text.append("░" * (width - filled), style="dim")
+    text.append(f" {burned_percent:.2f}% ")
+    text.append("burn ", style="dim")
+    return text
+
+
 class Dashboard(VerticalScroll):
     DEFAULT_CLASSES = "dashboard"
 
-    def __init__(self, indicators: list[Indicator], **kwargs: object) -> None:
+    def __init__(self, indicators: list[Indicator], burn: dict[str, deque[tuple[float, float]]],
+                 **kwargs: object) -> None:
+        """``burn``: the board's budget-burn history of each SLO, by SLO id."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.indicators = indicators
+        self.burn = burn
         self.border_title = "SLOs (good ratio, 5m / objective; error budget burned) and key indicators"
         self._frame: Frame | None = None
 
@@ -64,8 +127,9 @@ class Dashboard(VerticalScroll):
             self.show_frame(self._frame)
 
     def compose(self) -> ComposeResult:
-        self.slo_text = Static("", id="slos")
-        yield self.slo_text
+        self.slo_rows = {slo_id: SloRow(history) for slo_id, history in self.burn.items()}
+        with Vertical(id="slos"):
+            yield from self.slo_rows.values()
         if not self.indicators:
             yield Static("The scenario's alert rules name no indicator of the form `expr > threshold`.", classes="dim")
         self.rows = [IndicatorRow(indicator) for indicator in self.indicators]
@@ -75,22 +139,8 @@ class Dashboard(VerticalScroll):
         self._frame = frame
         if not self.children or not self.is_on_screen:
             return
-        self._frame = frame
         bar = BAR if self.size.width >= 100 else 8
-        text = Text()
-        for index, slo in enumerate(frame.slos):
-            if index:
-                text.append("\n")
-            style = "bold red" if slo.in_breach else "bold green"
-            text.append(f"SLO {slo.id}", style="bold")
-            text.append(f" {fmt.percent(slo.sli)}/{fmt.percent(slo.objective)}", style=style)
-            filled = min(bar, round(slo.burned_percent / 100 * bar))
-            text.append(" budget ")
-            text.append("█" * filled, style="red" if slo.burned_percent >= 50 else "yellow")
-            text.append("░" * (bar - filled), style="dim")
-            text.append(f" {slo.burned_percent:.2f}%", style="")
-            if slo.in_breach:
-                text.append("  BREACH", style="bold white on red")
-        self.slo_text.update(text)
+        for slo in frame.slos:
+            self.slo_rows[slo.id].show(slo, bar)
         for row in self.rows:
             row.show()

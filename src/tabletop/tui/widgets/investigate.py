@@ -107,8 +107,9 @@ class PromqlPanel(Vertical):
 
 
 class OutputLog(RichLog):
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(max_lines=2000, wrap=False, highlight=False, min_width=40, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, wrap: bool = False, **kwargs: object) -> None:
+        """``wrap``: wrap long lines (prose) instead of scrolling sideways (tables)."""
+        super().__init__(max_lines=2000, wrap=wrap, highlight=False, min_width=40, **kwargs)  # type: ignore[arg-type]
 
     def show_result(self, line: str, actor: str, result: CommandResult) -> None:
         self.write(Text.assemble((f"{actor}$ ", "bold cyan"), (line, "bold")))
