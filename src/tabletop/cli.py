@@ -97,6 +97,16 @@ def _twin_options(command: Any) -> Any:
     return command
 
 
+def _chaos_options(command: Any) -> Any:
+    """--live and --allow-process: what the scenario's Chaos Toolkit experiments may do."""
+    command = click.option("--allow-process", is_flag=True,
+                           help="Let the scenario's Chaos Toolkit experiments run programs on this machine "
+                                "(process providers); without it they are dry runs.")(command)
+    return click.option("--live", is_flag=True,
+                        help="Let the scenario's Chaos Toolkit experiments act on a real cluster: only the context and "
+                             "namespaces its kubernetes.allowlist names; without it they are dry runs.")(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tabletop")
 def main() -> None:
@@ -118,21 +128,29 @@ def main() -> None:
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics server listens on.")
 @click.option("--twin", is_flag=True, help="Serve the simulated fleet as a Kubernetes API while the drill runs "
               "(implies --speed 1 unless given); see `tabletop twin --help` for the --twin-* options.")
+@_chaos_options
 @_twin_options
 def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_dir: Path | None, duration: str | None,
-        speed: float | None, metrics_port: int | None, metrics_host: str, twin: bool, **twin_options: Any) -> None:
+        speed: float | None, metrics_port: int | None, metrics_host: str, twin: bool, live: bool, allow_process: bool,
+        **twin_options: Any) -> None:
     """Run a drill on SCENARIO (default: the bundled scenario) and write timeline.jsonl,
     score.json, score.md and postmortem.md.
 
     With --speed or --metrics-port the drill runs against the wall clock and a real Prometheus
     can scrape it (use honor_labels: true: the drill speaks for many exporters). With --twin,
-    kubectl and Chaos Toolkit can act on the fleet too, beside the responder."""
-    _run_drill(scenario, responder, seed, out_dir, duration, speed, metrics_port, metrics_host, twin, twin_options)
+    kubectl and Chaos Toolkit can act on the fleet too, beside the responder.
+
+    A scenario with Chaos Toolkit experiments runs paced (--speed, default 1) and, when they
+    target the twin, with --twin implied; their journals go to OUT/chaos/. A real cluster is
+    only touched with --live and the scenario's kubernetes.allowlist; otherwise a dry run
+    shows what would have happened."""
+    _run_drill(scenario, responder, seed, out_dir, duration, speed, metrics_port, metrics_host, twin, twin_options,
+               {"live": live, "allow_process": allow_process})
 
 
 def _run_drill(scenario: Path | None, responder: str | None, seed: int, out_dir: Path | None, duration: str | None,
                speed: float | None, metrics_port: int | None, metrics_host: str, twin: bool,
-               twin_options: dict[str, Any]) -> None:
+               twin_options: dict[str, Any], chaos_options: dict[str, Any] | None = None) -> None:
     """`run` and `twin`: a drill to its end (headless, paced or served as a twin), then its outputs."""
     import time
 
@@ -153,7 +171,10 @@ def _run_drill(scenario: Path | None, responder: str | None, seed: int, out_dir:
                "responder_name": name, "until": until}
     began = time.perf_counter()
     try:
-        if twin:
+        if loaded.experiments:
+            drill = _run_chaos(loaded, chosen, speed or 1.0, metrics_host, metrics_port, out_dir, options, twin_options,
+                               **(chaos_options or {}))
+        elif twin:
             drill = _run_twin(loaded, chosen, speed or 1.0, metrics_host, metrics_port, out_dir, options, **twin_options)
         elif speed is None and metrics_port is None:
             drill = run_headless(loaded, chosen, **options)
@@ -173,7 +194,7 @@ def _run_drill(scenario: Path | None, responder: str | None, seed: int, out_dir:
 
 def _run_twin(loaded: Any, responder: Any, speed: float, metrics_host: str, metrics_port: int | None, out_dir: Path,
               options: dict[str, Any], *, twin_host: str, twin_port: int, twin_actor: str | None, twin_token: str | None,
-              kubeconfig_path: Path | None) -> Any:
+              kubeconfig_path: Path | None, companions: tuple[Any, ...] = ()) -> Any:
     """A drill paced at ``speed`` whose fleet is served as a Kubernetes API (and its metrics with ``metrics_port``)."""
     from tabletop.twin.runner import run_twin
     from tabletop.twin.tls import TlsError
@@ -196,13 +217,33 @@ def _run_twin(loaded: Any, responder: Any, speed: float, metrics_host: str, metr
                         actor=twin_actor or (participants[0] if participants else None), kubeconfig_path=kubeconfig,
                         timeline_path=options["timeline_path"], scenario_label=options["scenario_label"],
                         responder=responder, responder_name=options["responder_name"], until=options["until"],
-                        metrics_host=metrics_host, metrics_port=metrics_port, on_ready=ready)
+                        metrics_host=metrics_host, metrics_port=metrics_port, on_ready=ready, companions=companions)
     except TlsError as error:
         _fail(f"--twin-token: {error}")
     except OSError as error:
         if error.filename is not None:
             raise
         _fail(f"cannot listen on {twin_host}:{twin_port} (or the metrics port): {error.strerror or error}")
+
+
+def _run_chaos(loaded: Any, responder: Any, speed: float, metrics_host: str, metrics_port: int | None, out_dir: Path,
+               options: dict[str, Any], twin_options: dict[str, Any], *, live: bool = False, allow_process: bool = False) -> Any:
+    """A paced drill whose Chaos Toolkit experiments run: against its twin (served as with --twin), or
+    against the scenario's real cluster (no twin; --live and the allowlist decide)."""
+    from tabletop.chaos.runner import ChaosRunner, run_chaos_drill
+    from tabletop.scenario.chaos import TWIN
+
+    def notify(message: str) -> None:
+        click.echo(message, err=True)
+
+    if loaded.scenario.kubernetes.context == TWIN:
+        runner = ChaosRunner(loaded, out_dir, live=live, allow_process=allow_process, notify=notify)
+        return _run_twin(loaded, responder, speed, metrics_host, metrics_port, out_dir, options, companions=(runner,),
+                         **twin_options)
+    click.echo(f"experiments act on kube context {loaded.scenario.kubernetes.context!r}; the drill runs without a twin",
+               err=True)
+    return run_chaos_drill(loaded, out_dir=out_dir, speed=speed, live=live, allow_process=allow_process,
+                           responder=responder, notify=notify, **options)
 
 
 def _run_live(loaded: Any, responder: Any, speed: float, host: str, port: int | None, options: dict[str, Any]) -> Any:
@@ -261,9 +302,11 @@ def twin(scenario: Path | None, seed: int, out_dir: Path | None, speed: float, d
               help="With --resume: the scenario file (default: the path the timeline names).")
 @click.option("--twin", is_flag=True, help="Serve the simulated fleet as a Kubernetes API too, so kubectl and "
               "Chaos Toolkit can act on it (kubeconfig in the output folder).")
+@_chaos_options
 @_twin_options
 def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_as: str | None, speed: float | None,
-          resume: Path | None, scenario_path: Path | None, twin: bool, **twin_options: Any) -> None:
+          resume: Path | None, scenario_path: Path | None, twin: bool, live: bool, allow_process: bool,
+          **twin_options: Any) -> None:
     """Work a drill together in the terminal console (default: the bundled scenario).
 
     The timeline is written as the drill goes; quitting before the end keeps it, and
@@ -294,13 +337,29 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
 
     with ExitStack() as stack:
         on_tick = []
-        if twin:
+        served = None
+        experiments = bool(session.loaded.experiments)
+        if twin or (experiments and session.loaded.scenario.kubernetes.context == "twin"):
             served, kubeconfig = _console_twin(session, acting_as, **twin_options)
             stack.enter_context(served)
             on_tick.append(served.serve)
             notices.append(f"Kubernetes API at {served.url}: kubectl --kubeconfig {kubeconfig} get pods "
                            f"(writes as {served.actor})")
+        apps: list[Any] = []
+        if experiments:
+            from tabletop.chaos.console import ConsoleChaos
+
+            def notify(message: str) -> None:
+                if apps:
+                    apps[0].notify(message)
+                else:
+                    notices.append(message)
+
+            chaos = ConsoleChaos(session, served, live=live, allow_process=allow_process, notify=notify)
+            stack.callback(chaos.leave)
+            on_tick.append(chaos.step)
         app = TabletopApp(session, acting_as=acting_as, notices=notices, on_tick=on_tick)
+        apps.append(app)
         app.run()
     timeline = session.drill.timeline.path
     if session.outputs is not None:
@@ -631,6 +690,11 @@ def _emit(text: str, out: Path | None) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
         click.echo(f"wrote {out}")
+
+
+from tabletop.chaos.commands import chaos  # noqa: E402  (a group beside its package; imports only click)
+
+main.add_command(chaos)
 
 
 if __name__ == "__main__":

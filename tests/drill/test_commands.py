@@ -121,3 +121,26 @@ def test_handoff_note_parts_land_on_the_timeline(paged: Drill) -> None:
     assert handoff.data["note"] == {"status": "5 of 6 replicas", "actions": "cordoned gpu-serve-2", "next": "watch p99"}
     thin = paged.execute("bob", "handoff chen --status 'over to you'")
     assert thin.ok and "note has no actions, next" in thin.message
+
+
+def test_a_fault_injected_by_command_hits_the_fleet_and_bad_ones_are_refused(paged: Drill) -> None:
+    thermal = paged.execute("alice", "fault gpu_thermal node/gpu-serve-1 gpus=[0,3] duration=10m id=hot-aisle")
+    assert thermal.ok, thermal.message
+    injected = [e for e in paged.timeline.events if e.kind == "fault.injected"][-1]
+    assert (injected.actor, injected.data["fault"], injected.data["kind"]) == ("alice", "hot-aisle", "gpu_thermal")
+    hot = {g.index for g in paged.fleet.nodes["gpu-serve-1"].gpus if g.throttled_temp_c is not None}
+    assert hot == {0, 3}
+
+    by_facilitator = paged.execute("facilitator", "fault traffic_surge deployment/ranker")
+    assert by_facilitator.ok and by_facilitator.message == "fault chaos-traffic-surge-1 injected: traffic_surge on deployment/ranker"
+
+    for line, message in [
+        ("fault gpu_xd node/gpu-serve-0", "kind: unknown kind 'gpu_xd' (did you mean 'gpu_xid'?)"),
+        ("fault gpu_xid node/gpu-serve-0 gpu=9", "parameters.gpu: node gpu-serve-0 has 8 GPUs (0 to 7); there is no GPU 9"),
+        ("fault gpu_xid node/gpu-serve-0 id=hot-aisle", "id: the drill already has a fault 'hot-aisle'"),
+        ("fault gpu_xid deployment/chat-llm", "a gpu_xid fault targets a node (node/NAME), not a deployment"),
+    ]:
+        refused = paged.execute("bob", line)
+        assert not refused.ok and message in refused.message, refused.message
+    assert last_command(paged)["ok"] is False  # refusals are on the timeline, and injected nothing
+    assert sum(e.kind == "fault.injected" and e.seq > injected.seq for e in paged.timeline.events) == 1

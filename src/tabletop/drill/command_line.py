@@ -95,11 +95,16 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("resolve", "resolve the incident and its pages", (Arg("text", "closing summary", required=False, kind="text"),)),
         CommandSpec("facilitate", "facilitator only: deliver the next message now, give a hint, reveal the ground truth",
                     (Arg("action", "inject, hint or reveal"),)),
+        CommandSpec("fault", "inject a catalog fault now (a game day; Chaos Toolkit's tabletop provider): "
+                    "its parameters, and optionally id=, duration=, description=",
+                    (Arg("kind", "fault kind, e.g. gpu_xid"), Arg("target", "kind/name of the object hit")), takes_params=True),
     )
 }
 
 FACILITATOR = "facilitator"
 """The actor name of the person running the drill (not a participant)."""
+FACILITATOR_COMMANDS = frozenset({"facilitate", "fault"})
+"""What the facilitator may run (``facilitate`` is theirs alone)."""
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,13 @@ from datetime import timedelta
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
-from tabletop.drill.command_line import FACILITATOR, Command, CommandSyntaxError, parse_command
+from tabletop.drill.command_line import FACILITATOR, FACILITATOR_COMMANDS, Command, CommandSyntaxError, parse_command
 from tabletop.drill.hints import next_hint
 from tabletop.drill.timeline import Event
 from tabletop.drill.views import ViewError, describe, render_table, rows
 from tabletop.faults.catalog import CATALOG
+from tabletop.faults.runtime import FaultRequestError, runtime_fault
+from tabletop.scenario.chaos import root_cause
 from tabletop.pager.pager import PagerError
 from tabletop.scenario.oncall import ROLES
 from tabletop.signals.promql import PromQLError
@@ -61,9 +63,10 @@ def run_command(drill: "Drill", actor: str, command: Command | str) -> CommandRe
     with drill.holding_events() as caused:
         try:
             parsed = parse_command(command) if isinstance(command, str) else command
-            if (actor == FACILITATOR) != (parsed.name == "facilitate"):
-                raise Refusal("only the facilitator can facilitate" if actor != FACILITATOR
-                              else "the facilitator runs the drill; participants work the incident")
+            if actor == FACILITATOR and parsed.name not in FACILITATOR_COMMANDS:
+                raise Refusal("the facilitator runs the drill; participants work the incident")
+            if actor != FACILITATOR and parsed.name == "facilitate":
+                raise Refusal("only the facilitator can facilitate")
             if actor != FACILITATOR and actor not in {p.id for p in drill.scenario.participants}:
                 raise Refusal(f"{actor!r} is not a participant of this drill")
             message, output = HANDLERS[parsed.name](drill, actor, parsed.args, seq)
@@ -241,6 +244,45 @@ def _mitigate(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tup
     return outcome.message, ""
 
 
+def _fault(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[str, str]:
+    params = dict(args.get("params", {}))
+    request = {"kind": args["kind"], "target": args["target"], "parameters": {
+        key: _flow_value(value) for key, value in params.items() if key not in ("id", "duration", "description")}}
+    request.update({key: params[key] for key in ("id", "duration", "description") if key in params})
+    try:
+        spec = runtime_fault(request, drill.fleet, fault_ids(drill))
+    except FaultRequestError as error:
+        raise Refusal(f"cannot inject {args['kind']} on {args['target']}: {error}") from None
+    drill.injector.inject(spec, actor)
+    return f"fault {spec.id} injected: {spec.kind} on {spec.target}", ""  # type: ignore[attr-defined]
+
+
+def _flow_value(value: Any) -> Any:
+    """A ``key=[0, 1]`` parameter as the list it spells (``gpus`` of gpu_thermal)."""
+    if isinstance(value, str) and value.startswith("["):
+        import yaml
+
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+    return value
+
+
+def fault_command(spec: Any) -> Command:
+    """The ``fault`` command that injects ``spec`` now: its id, parameters, duration, description."""
+    fields = spec.model_dump(exclude={"kind", "target", "when"}, exclude_none=True)
+    if not fields.get("description"):
+        fields.pop("description", None)
+    return Command("fault", {"kind": spec.kind, "target": spec.target, "params": fields})
+
+
+def fault_ids(drill: "Drill") -> list[str]:
+    """Fault ids the drill has used: the scenario's, then those injected since (background, run time)."""
+    ids = [spec.id for spec in drill.scenario.faults]
+    return ids + [f.spec.id for f in drill.injector.active if f.spec.id not in ids]
+
+
 def _step(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[str, str]:
     runbook_id = args.get("runbook") or next(iter(drill.runbooks), None)
     runbook = drill.runbooks.get(runbook_id or "")
@@ -285,7 +327,7 @@ def _facilitate(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> t
         return text, ""
     if action == "reveal":
         truth = drill.scenario.ground_truth
-        fault = next(f for f in drill.scenario.faults if f.id == truth.root_cause.fault)
+        fault = root_cause(drill.scenario)
         _effect(drill, "ground_truth.revealed", actor, seq, root_cause=truth.root_cause.fault, fault_kind=fault.kind,
                 target=fault.target, summary=" ".join(truth.root_cause.summary.split()),
                 fixes=[f"{f.action} {f.target}" for f in truth.fixes], harmful=[f"{h.action} {h.target}" for h in truth.harmful])
@@ -305,5 +347,5 @@ HANDLERS: dict[str, Handler] = {
     "ack": _ack, "escalate": _escalate, "reassign": _reassign, "handoff": _handoff, "resolve": _resolve,
     "assign": _assign, "severity": _severity, "note": _note, "status": _status, "hypothesis": _hypothesis,
     "reply": _reply, "query": _query, "logs": _logs, "get": _get, "describe": _describe, "mitigate": _mitigate,
-    "step": _step, "facilitate": _facilitate,
+    "step": _step, "facilitate": _facilitate, "fault": _fault,
 }

@@ -13,6 +13,7 @@ import itertools
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import simpy
@@ -20,6 +21,7 @@ import simpy
 from tabletop import __version__
 from tabletop.drill.command_line import Command
 from tabletop.drill.commands import CommandResult, run_command
+from tabletop.drill.experiments import ChaosPort, ExperimentSchedule, NotRun
 from tabletop.drill.incident import Incident
 from tabletop.drill.injects import InjectScheduler
 from tabletop.drill.timeline import Event, Header, Timeline
@@ -27,6 +29,7 @@ from tabletop.faults.background import BackgroundFailureProcess
 from tabletop.faults.injector import FaultInjector
 from tabletop.pager.pager import Pager
 from tabletop.scenario.loader import LoadedScenario
+from tabletop.scenario.chaos import ChaosExperiment
 from tabletop.scenario.model import Inject
 from tabletop.signals.promql import PromQLError, Query, parse_query
 from tabletop.signals.rule_engine import AlertTransition, RuleEngine
@@ -35,6 +38,15 @@ from tabletop.signals.slo import SloTracker
 from tabletop.signals.store import SeriesStore
 from tabletop.sim.fleet import Fleet
 from tabletop.sim.rng import Streams
+
+
+@dataclass(frozen=True)
+class _External:
+    """A queued event from outside the simulation (see ``Drill.submit_event``)."""
+
+    kind: str
+    data: dict[str, Any]
+    actor: str | None
 
 
 class Drill:
@@ -65,11 +77,14 @@ class Drill:
             BackgroundFailureProcess(self.fleet, scenario.fleet.background_failures, self.injector)
         self.slo = SloTracker(scenario.slos, self.fleet.deployments, self.record, scenario.signals.scrape_interval)
         self.injects = InjectScheduler(self.env, scenario.injects, self._deliver_inject)
+        self.chaos: ChaosPort = NotRun()
+        """Runs the scenario's Chaos Toolkit experiments (see tabletop.drill.experiments)."""
+        self.experiments = ExperimentSchedule(self.env, list(scenario.experiments), self._start_experiment)
         self.incident = Incident()
         self.runbooks = {runbook.id: runbook for runbook in loaded.runbooks}
         self.failed_requests = {name: 0.0 for name in self.fleet.deployments}
         self._queries: dict[str, Query] = {}
-        self._queue: list[tuple[float, int, str, Command | str]] = []
+        self._queue: list[tuple[float, int, str, Command | str | _External]] = []
         self._order = itertools.count()
         self.ended = False
         self.record("drill.started", {
@@ -120,6 +135,7 @@ class Drill:
             if due:
                 self.injector.check_conditions(self.holds)
                 self.injects.check_conditions(self.holds)
+                self.experiments.check_conditions(self.holds)
 
     def _scrape(self, dt: float) -> None:
         for name, deployment in self.fleet.deployments.items():
@@ -165,6 +181,17 @@ class Drill:
             "expects_reply": inject.expects_reply,
         })
 
+    def _start_experiment(self, spec: ChaosExperiment) -> None:
+        loaded = next((e for e in self.loaded.experiments if e.id == spec.id), None)
+        document = loaded.document if loaded is not None else {}
+        self.record("chaos.experiment.started", {
+            "experiment": spec.id, "title": str(document.get("title", "")),
+            "description": " ".join((spec.description or str(document.get("description", ""))).split()),
+            "source": loaded.origin if loaded is not None else None,
+        })
+        if loaded is not None:
+            self.chaos.start(self, loaded)
+
     # commands and time -----------------------------------------------------------------------------
     def submit(self, at: float, actor: str, command: Command | str) -> None:
         """Queue a command to run at drill time ``at`` (rounded to the millisecond the timeline keeps).
@@ -172,6 +199,12 @@ class Drill:
         A command runs before simulation events of the same instant. Responders reacting to an
         event must therefore queue strictly after it, which ``at > now`` ensures."""
         heapq.heappush(self._queue, (round(max(at, self.env.now), 3), next(self._order), actor, command))
+
+    def submit_event(self, at: float, kind: str, data: dict[str, Any], actor: str | None = None) -> None:
+        """Queue an event from outside the simulation (what a replay knows happened then) to be
+        recorded at drill time ``at``, in order with the queued commands."""
+        heapq.heappush(self._queue, (round(max(at, self.env.now), 3), next(self._order), actor or "",
+                                     _External(kind, data, actor)))
 
     def execute(self, actor: str, command: Command | str) -> CommandResult:
         """Run a command now; it and everything it causes go on the timeline."""
@@ -185,13 +218,26 @@ class Drill:
             next_event = env.peek()
             if next_command < t and next_command <= next_event:
                 self._clock_to(next_command)
-                _, _, actor, command = heapq.heappop(self._queue)
-                self.execute(actor, command)
+                self._run_next()
             elif next_event < t:
                 env.step()
             else:
                 break
         self._clock_to(t)
+
+    def run_queued(self) -> None:
+        """Run what is queued for now (not later), without moving the clock: a replay's last step,
+        where the recording took commands (e.g. a Chaos Toolkit rollback's, through the twin)
+        after its clock stopped and before ``drill.ended``."""
+        while self._queue and self._queue[0][0] <= self.env.now:
+            self._run_next()
+
+    def _run_next(self) -> None:
+        _, _, actor, item = heapq.heappop(self._queue)
+        if isinstance(item, _External):
+            self.record(item.kind, item.data, item.actor)
+        else:
+            self.execute(actor, item)
 
     def _clock_to(self, t: float) -> None:
         if t > self.env.now:

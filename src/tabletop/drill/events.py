@@ -46,6 +46,18 @@ KINDS: dict[str, str] = {
     "inject.delivered": "inject, from, channel, message, expects_reply",
     "inject.replied": "inject, text, command",
     "incident.resolved": "text, command",
+    # Chaos Toolkit experiments (tabletop.chaos); all but chaos.experiment.started come from the experiment's
+    # process as it runs, and a replay records them again at their times
+    "chaos.experiment.started": "experiment (id), title, description, source (inline|file path): its 'when' came",
+    "chaos.experiment.refused": "experiment, context, reasons [text], fix (what to change), dry_run (true: a Chaos "
+    "Toolkit dry run shows what would have happened instead)",
+    "chaos.activity.started": "experiment, activity (name), type (action|probe), phase (hypothesis|method|rollbacks), "
+    "provider {type, module/func or url or path, arguments}, dry",
+    "chaos.activity.ended": "experiment, activity, type, phase, provider, status (succeeded|failed|interrupted), output "
+    "(JSON, long ones cut to text), error (text or null), duration (wall seconds), dry",
+    "chaos.experiment.ended": "experiment, status (completed|failed|aborted|interrupted|not_run|error), deviated, "
+    "mode (twin|live|dry-run), journal (path of the Chaos Toolkit journal, or null), reason (why it ended early, "
+    "or null)",
     # the facilitator
     "hint": "text, command",
     "ground_truth.revealed": "root_cause (fault id), fault_kind, target, summary, fixes [text], harmful [text], command",

@@ -12,6 +12,11 @@ main thread between steps, so a step always completes), or when the hook raises.
 ``wake`` (optional) cuts the wait between steps short: whoever sets it (a server thread with a
 request for the drill) gets a step, and so a call of ``on_step``, at once instead of at the
 next tick.
+
+``before_end`` (optional) runs in the drill's thread just before the drill ends, with the
+reason it ends with, while Ctrl-C and SIGTERM still only set ``stop``: e.g. to interrupt a
+Chaos Toolkit experiment and record its rollbacks before ``drill.ended``. It must not advance
+the clock.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
 
 def pace(drill: "Drill", speed: float, *, until: float | None = None, tick: float = TICK,
          on_step: Callable[[], None] | None = None, stop: threading.Event | None = None,
-         wake: threading.Event | None = None) -> str:
+         wake: threading.Event | None = None, before_end: Callable[[str], None] | None = None) -> str:
     """Run ``drill`` to ``until`` (its scenario's duration by default) at ``speed``; end it.
 
     Returns the reason the drill ended with: ``duration`` or ``aborted``."""
@@ -57,6 +62,15 @@ def pace(drill: "Drill", speed: float, *, until: float | None = None, tick: floa
     stop = stop or threading.Event()
     origin, began = drill.now, time.monotonic()
     finish = began + (end - origin) / speed
+
+    def ending(reason: str) -> str:
+        try:
+            if before_end is not None:
+                before_end(reason)
+        finally:
+            drill.end(reason)
+        return reason
+
     try:
         with _stopping_on_signals(stop):
             while not stop.is_set():
@@ -66,15 +80,14 @@ def pace(drill: "Drill", speed: float, *, until: float | None = None, tick: floa
                 if on_step is not None:
                     on_step()
                 if t >= end:
-                    drill.end("duration")
-                    return "duration"
+                    return ending("duration")
                 pause = max(0.0, min(step_began + tick, finish) - time.monotonic())
                 if wake is None:
                     time.sleep(pause)
                 else:
                     wake.wait(pause)
                     wake.clear()
+            return ending("aborted")
     finally:
         if not drill.ended:
             drill.end("aborted")
-    return "aborted"

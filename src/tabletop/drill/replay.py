@@ -20,6 +20,7 @@ def replay_timeline(loaded: LoadedScenario, recorded: RecordedTimeline, out: Pat
     ended = next((e for e in recorded.events if e.kind == "drill.ended"), None)
     if ended is not None:
         drill.advance_to(ended.t)
+        drill.run_queued()
         drill.end(ended.data.get("reason", "duration"))
     else:
         last = recorded.events[-1].t if recorded.events else 0.0

@@ -8,6 +8,7 @@ millisecond the timeline keeps, so a console run replays exactly from its timeli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tabletop.drill.board import Board
@@ -31,6 +32,9 @@ class DrillSession:
         """A drill starts paused: the facilitator starts the clock."""
         self.board = Board(drill)
         self.outputs: Outputs | None = None
+        self.before_end: list[Callable[[str], None]] = []
+        """Called with the reason just before the drill ends (in the drill's thread): e.g. the Chaos
+        Toolkit runner interrupting its experiments and recording their rollbacks."""
 
     @classmethod
     def start(cls, loaded: LoadedScenario, *, seed: int = 0, out_dir: Path | None = None,
@@ -88,7 +92,11 @@ class DrillSession:
         """End the drill, score it and draft the postmortem (written to the output folder, if any,
         exactly as a headless run writes them)."""
         if not self.drill.ended:
-            self.drill.end(reason)
+            try:
+                for hook in self.before_end:
+                    hook(reason)
+            finally:
+                self.drill.end(reason)
         if self.outputs is None:
             timeline = self.drill.timeline
             if self.out_dir is None:

@@ -16,7 +16,8 @@ from tabletop.faults.catalog import CATALOG
 from tabletop.scenario.faults import FaultBase
 from tabletop.sim.fleet import Fleet
 
-Record = Callable[[str, dict[str, Any]], Any]
+Record = Callable[..., Any]
+"""``record(kind, data)``, or ``record(kind, data, actor)`` for faults injected at run time."""
 
 
 class FaultInjector:
@@ -41,18 +42,37 @@ class FaultInjector:
                 self.waiting.remove(fault)
                 self.inject(fault)
 
-    def inject(self, spec: FaultBase) -> ActiveFault:
+    def inject(self, spec: FaultBase, actor: str | None = None) -> ActiveFault:
+        """Put ``spec`` into the fleet now; ``actor`` is who asked for it at run time (the
+        ``fault.injected`` event's actor; None for the scenario's own and background faults)."""
         fault = CATALOG[spec.kind](spec, self.fleet)  # type: ignore[attr-defined]
         params = fault.inject()
         self.active.append(fault)
-        self.record("fault.injected", {
+        data = {
             "fault": spec.id, "kind": spec.kind, "target": spec.target,  # type: ignore[attr-defined]
             "description": spec.description, "params": params,
-        })
+        }
+        if actor is None:
+            self.record("fault.injected", data)
+        else:
+            self.record("fault.injected", data, actor)
         if spec.duration is not None:
             self.fleet.later(spec.duration, lambda: self._expire(fault))
         self.fleet.changed()
         return fault
+
+    def status(self, fault_id: str) -> str | None:
+        """``ended``, ``mitigated`` (impact over, fault still there), ``active``, ``waiting`` (for its
+        condition), or None for a fault not injected yet (or unknown)."""
+        if fault_id in self._ended:
+            return "ended"
+        if fault_id in self._mitigated:
+            return "mitigated"
+        if any(f.spec.id == fault_id for f in self.active):
+            return "active"
+        if any(f.id == fault_id for f in self.waiting):
+            return "waiting"
+        return None
 
     def _expire(self, fault: ActiveFault) -> None:
         if fault.spec.id in self._ended:

@@ -19,6 +19,7 @@ NOTABLE = frozenset({
     "page.triggered", "page.escalated", "page.acknowledged", "page.reassigned", "page.handoff",
     "role.assigned", "severity.set", "hypothesis", "mitigation.applied", "status.update", "inject.delivered",
     "incident.resolved", "drill.ended",
+    "chaos.experiment.started", "chaos.experiment.refused", "chaos.activity.ended", "chaos.experiment.ended",
 })
 """Event kinds the postmortem timeline lists (milestone events are listed whatever their kind)."""
 
@@ -133,6 +134,17 @@ class Facts:
 
     def faults(self) -> list[Event]:
         return self._all("fault.injected")
+
+    def experiments(self) -> list[tuple[Event, list[Event], Event | None]]:
+        """Each Chaos Toolkit experiment started: (started, its actions as they ended, its end or None)."""
+        found = []
+        for started in self._all("chaos.experiment.started"):
+            name = started.data.get("experiment")
+            ours = [e for e in self.events if e.data.get("experiment") == name]
+            actions = [e for e in ours if e.kind == "chaos.activity.ended" and e.data.get("type") == "action"]
+            ended = next((e for e in ours if e.kind == "chaos.experiment.ended"), None)
+            found.append((started, actions, ended))
+        return found
 
     def hypotheses(self) -> list[Event]:
         return self._all("hypothesis")

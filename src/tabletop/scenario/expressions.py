@@ -58,10 +58,10 @@ def promql_problem(expr: str, source: Source, path: Sequence[PathPart]) -> Probl
 
 
 def conditions(source: Source) -> list[Problem]:
-    """PromQL of fault and inject conditions."""
+    """PromQL of fault, inject and experiment conditions."""
     found = (
         promql_problem(condition, source, path)
-        for section in ("faults", "injects")
+        for section in ("faults", "injects", "experiments")
         for path, condition in each(source.data, section, "*", "when", "condition")
         if isinstance(condition, str)
     )

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tabletop.chaos.experiments import LoadedExperiment, check_experiment
 from tabletop.drill.script import ResponderScript
 from tabletop.scenario.model import Scenario
 from tabletop.scenario.problems import InputError, PathPart, Problem, format_path, has_errors, sorted_problems
@@ -46,6 +47,8 @@ class LoadedScenario:
     rubric: Rubric
     """The scenario's rubric with its overrides applied."""
     warnings: tuple[Problem, ...] = ()
+    experiments: tuple[LoadedExperiment, ...] = ()
+    """The Chaos Toolkit experiments of ``scenario.experiments``, in order, inline or read from their files."""
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
@@ -188,10 +191,39 @@ def _scenario_from(path: Path, data: bytes, source: Source) -> tuple[LoadedScena
         runbooks += [runbook] if runbook else []
     rubric, found = _rubric(sections, files)
     problems += found
+    experiments, found = _experiments(source, files)
+    problems += found
     if scenario is None or rubric is None or has_errors(problems):
         return None, problems
     warnings = tuple(sorted_problems(problems))
-    loaded = LoadedScenario(scenario, path, files.sha256(), tuple(groups), tuple(runbooks), rubric, warnings)
+    loaded = LoadedScenario(scenario, path, files.sha256(), tuple(groups), tuple(runbooks), rubric, warnings,
+                            tuple(experiments))
+    return loaded, problems
+
+
+def _experiments(source: Source, files: _Referenced) -> tuple[list[LoadedExperiment], list[Problem]]:
+    """Each experiment, written inline or read from its JSON or YAML file, checked with chaoslib."""
+    loaded: list[LoadedExperiment] = []
+    problems: list[Problem] = []
+    for path, item in each(source.data, "experiments", "*"):
+        if not isinstance(item, dict):
+            continue
+        name, index = item.get("id"), int(path[-1])
+        if "experiment" in item and "file" not in item:
+            found = check_experiment(source, path + ("experiment",), item["experiment"])
+            document, origin = item["experiment"], "inline"
+        elif isinstance(item.get("file"), str) and "experiment" not in item:
+            display, raw, found = files.read(item["file"], path + ("file",))
+            experiment_source, more = parse_yaml(raw, display) if raw is not None else (None, [])
+            found += more
+            if experiment_source is not None:
+                found += check_experiment(experiment_source, (), experiment_source.data)
+            document, origin = (experiment_source.data if experiment_source else None), item["file"]
+        else:
+            continue  # the model says what is wrong
+        problems += found
+        if isinstance(name, str) and isinstance(document, dict) and not has_errors(found):
+            loaded.append(LoadedExperiment(name, document, origin, index))
     return loaded, problems
 
 

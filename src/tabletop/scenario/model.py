@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from tabletop.scenario.chaos import ChaosExperiment, KubernetesTarget
 from tabletop.scenario.faults import Fault, When
 from tabletop.scenario.fleet import Fleet
 from tabletop.scenario.oncall import EscalationPolicy, Participant, Rota, Routing
@@ -60,7 +61,7 @@ class Inject(Model):
 
 class RootCause(Model):
     fault: Name
-    """Id of the fault that is the root cause."""
+    """Id of the fault (or Chaos Toolkit experiment) that is the root cause."""
     summary: str
 
 
@@ -100,7 +101,12 @@ class Scenario(Model):
     metadata: Metadata
     signals: SignalSettings = SignalSettings()
     fleet: Fleet
-    faults: Annotated[list[Fault], Field(min_length=1)]
+    faults: list[Fault] = []
+    """Faults of the catalog injected into the simulated fleet (a scenario needs faults or experiments)."""
+    kubernetes: KubernetesTarget = KubernetesTarget()
+    """Where the experiments act: the drill's Kubernetes twin (default) or an allowlisted real cluster."""
+    experiments: list[ChaosExperiment] = []
+    """Chaos Toolkit experiments started on the drill's clock."""
     rules: RuleSet = RuleSet()
     """Alerting and recording rules, written as in a Prometheus rule file."""
     rule_files: list[str] = []

@@ -140,6 +140,7 @@ class Sections:
     fleet: Any = None
     faults: Any = None
     injects: Any = None
+    experiments: Any = None
     rubric: Any = None
 
     @classmethod
@@ -168,6 +169,7 @@ _UNIQUE: tuple[tuple[Path_, str], ...] = (
     (("fleet", "feature_stores"), "name"),
     (("fleet", "feature_pipelines"), "name"),
     (("faults",), "id"),
+    (("experiments",), "id"),
     (("slos",), "id"),
     (("participants",), "id"),
     (("rotas",), "id"),
@@ -188,7 +190,6 @@ _REFERENCES: tuple[tuple[Path_, Path_, str], ...] = (
     (("routing", "policy"), _POLICIES, "escalation policy"),
     (("routing", "routes", "*", "policy"), _POLICIES, "escalation policy"),
     (("slos", "*", "deployment"), ("fleet", "deployments", "*", "name"), "deployment"),
-    (("ground_truth", "root_cause", "fault"), ("faults", "*", "id"), "fault"),
 )
 """(pattern of the referring values, pattern of the names they refer to, kind of name)."""
 
@@ -203,6 +204,7 @@ def check_references(source: Source, sections: Sections) -> list[Problem]:
             if isinstance(name, str) and name not in names:
                 problems.append(source.problem(path, no_such(kind, name, names)))
     problems += _notify_targets(source)
+    problems += _causes(source)
     inventory = Inventory(data.get("fleet"))
     problems += _fault_targets(source, inventory)
     problems += _action_refs(source, inventory)
@@ -228,6 +230,32 @@ def _unique_names(source: Source) -> list[Problem]:
                 problems.append(source.problem(where, message))
             else:
                 seen[value] = where
+    return problems
+
+
+def _causes(source: Source) -> list[Problem]:
+    """A scenario injects something (faults or experiments, with distinct ids), and its root
+    cause names one of them."""
+    data = source.data
+    problems: list[Problem] = []
+    faults = list(dict.fromkeys(strings(data, "faults", "*", "id")))
+    experiments = list(dict.fromkeys(strings(data, "experiments", "*", "id")))
+    if not data.get("experiments"):  # without experiments, faults are required as before
+        if "faults" not in data:
+            problems.append(source.problem((), "missing required key 'faults'", key=True))
+        elif isinstance(data["faults"], list) and not data["faults"]:
+            problems.append(source.problem(("faults",), "expected at least 1 item, got 0 items "
+                                                        "(a scenario needs faults or Chaos Toolkit experiments)"))
+    for path, name in each(data, "experiments", "*", "id"):
+        if isinstance(name, str) and name in faults:
+            problems.append(source.problem(path, f"{name!r} is also the id of a fault; faults and experiments need distinct ids"))
+    for path, name in each(data, "ground_truth", "root_cause", "fault"):
+        if isinstance(name, str) and name not in faults + experiments:
+            kind = "fault or experiment" if experiments else "fault"
+            names = faults + experiments
+            problems.append(source.problem(path, f"no {kind} {name!r}{hint(name, names)}; "
+                                                 f"faults: {', '.join(faults) or 'none'}"
+                                                 + (f"; experiments: {', '.join(experiments)}" if experiments else "")))
     return problems
 
 
@@ -344,9 +372,9 @@ def _gpu_demand(fleet: Fleet, source: Source) -> list[Problem]:
 
 
 def _after_the_end(s: Sections, source: Source) -> list[Problem]:
-    """Warnings for faults and injects that cannot happen before the drill ends."""
+    """Warnings for faults, injects and experiments that cannot happen before the drill ends."""
     problems: list[Problem] = []
-    for section in ("faults", "injects"):
+    for section in ("faults", "injects", "experiments"):
         for index, item in enumerate(getattr(s, section) or []):
             when = item.when
             key, moment = ("at", when.at) if when.at is not None else ("after", when.after)

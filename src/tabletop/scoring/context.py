@@ -9,6 +9,7 @@ from typing import Any
 
 from tabletop.drill.timeline import Event
 from tabletop.durations import format_clock, format_duration
+from tabletop.scenario.chaos import root_cause
 from tabletop.scenario.faults import FaultBase
 from tabletop.scenario.model import Scenario
 from tabletop.scenario.runbook import Runbook
@@ -39,8 +40,8 @@ class Context:
 
     @cached_property
     def root_fault(self) -> FaultBase:
-        wanted = self.scenario.ground_truth.root_cause.fault
-        return next(f for f in self.scenario.faults if f.id == wanted)
+        """The root-cause fault (an experiment named as the root cause stands in as one)."""
+        return root_cause(self.scenario)
 
     def of_kind(self, *kinds: str) -> list[Event]:
         return [e for e in self.events if e.kind in kinds]

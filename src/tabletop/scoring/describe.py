@@ -58,6 +58,14 @@ _TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "inject.delivered": lambda d: f"message from {d.get('from')}: {_clip(d.get('message', ''))}",
     "inject.replied": lambda d: f"reply to {d.get('inject')}: {_clip(d.get('text', ''))}",
     "incident.resolved": lambda d: "incident resolved" + (f": {_clip(d['text'])}" if d.get("text") else ""),
+    "chaos.experiment.started": lambda d: f"Chaos Toolkit experiment {d.get('experiment')} started: {_clip(d.get('title', ''))}",
+    "chaos.experiment.refused": lambda d: f"experiment {d.get('experiment')} refused to act on {d.get('context')}: dry run instead",
+    "chaos.activity.started": lambda d: f"experiment {d.get('experiment')}: {d.get('phase')} {d.get('type')} {d.get('activity')} started"
+    + (" (dry run)" if d.get("dry") else ""),
+    "chaos.activity.ended": lambda d: f"experiment {d.get('experiment')}: {d.get('phase')} {d.get('type')} {d.get('activity')} "
+    f"{d.get('status')}" + (" (dry run)" if d.get("dry") else "") + (f": {_clip(d['error'])}" if d.get("error") else ""),
+    "chaos.experiment.ended": lambda d: f"experiment {d.get('experiment')} {d.get('status')}"
+    + (" (deviated)" if d.get("deviated") else "") + (f": {_clip(d['reason'])}" if d.get("reason") else ""),
 }
 
 

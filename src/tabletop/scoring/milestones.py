@@ -71,7 +71,8 @@ def _mitigated(events: Sequence[Event], root_cause_fault: str) -> Mark | None:
 
 def find_milestones(events: Sequence[Event], root_cause_fault: str) -> Milestones:
     return Milestones(
-        impact_start=_first(events, "slo.breach_start") or _first(events, "fault.injected"),
+        impact_start=_first(events, "slo.breach_start") or _first(events, "fault.injected")
+        or _first(events, "chaos.experiment.started"),
         detected=_first(events, "alert.firing"),
         paged=_first(events, "page.triggered"),
         acknowledged=_first(events, "page.acknowledged"),

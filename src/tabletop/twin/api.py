@@ -5,7 +5,8 @@ and logs go to the drill thread through ``Twin.call``. Every failure is a ``Stat
 without the configured token, 403 for a caller who is not a participant, 404 for unknown paths
 and objects, 405 for verbs a resource does not serve, 406/415 for media types it does not
 speak, 409 for stale writes and refused commands, 410 for watches too far behind, 422 for
-changes the simulation cannot make.
+changes the simulation cannot make. Paths under /tabletop/ are the drill's control API
+(``tabletop.twin.control_api``), not Kubernetes'.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tabletop.twin import errors, resources, watch
 from tabletop.twin.actions import patcher, replacer, scale_of
+from tabletop.twin.control_api import ControlApi
 from tabletop.twin.objects import FIELDS
 from tabletop.twin.patch import PATCH_TYPES
 from tabletop.twin.resources import Resource
@@ -73,6 +75,7 @@ class Api:
     def __init__(self, twin: "Twin") -> None:
         self.twin = twin
         self.store = twin.store
+        self.control = ControlApi(twin)
 
     # entry point ---------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response | Stream:
@@ -81,6 +84,8 @@ class Api:
             return Response(200, b"ok", "text/plain; charset=utf-8")
         if path not in PUBLIC:
             self._authenticate(request)
+        if ControlApi.handles(path):  # the drill's own verbs (tabletop.chaos.sim reaches them)
+            return self.control.handle(request, path)
         if request.method in ("GET", "HEAD"):
             discovery = self._discovery(path, request)
             if discovery is not None:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tabletop.drill.engine import Drill
 from tabletop.drill.pacing import pace
@@ -16,6 +16,20 @@ from tabletop.twin.twin import Twin, listen
 
 if TYPE_CHECKING:
     from tabletop.drill.responders.base import Responder
+
+
+class Companion(Protocol):
+    """Something working the drill beside the twin, in the drill's thread (e.g. the Chaos Toolkit
+    runner): attached once the twin serves, stepped after each pacing step, finished before the
+    drill ends (``serve`` keeps the twin answering meanwhile), closed on the way out, whatever happened."""
+
+    def attach(self, drill: Drill, twin: Twin) -> None: ...
+
+    def step(self) -> None: ...
+
+    def finish(self, reason: str, serve: Callable[[], None]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 SWITCH_INTERVAL = 0.001
@@ -29,7 +43,8 @@ def run_twin(loaded: LoadedScenario, *, seed: int = 0, speed: float = 1.0, host:
              timeline_path: Path | None = None, scenario_label: str | None = None,
              responder: "Responder | None" = None, responder_name: str | None = None, until: float | None = None,
              metrics_host: str = "127.0.0.1", metrics_port: int | None = None,
-             on_ready: Callable[[Twin], None] | None = None, stop: threading.Event | None = None) -> Drill:
+             on_ready: Callable[[Twin], None] | None = None, stop: threading.Event | None = None,
+             companions: "tuple[Companion, ...]" = ()) -> Drill:
     """Run the scenario paced at ``speed`` with its fleet served as a Kubernetes API; returns the ended drill.
 
     The API (and the metrics server, with ``metrics_port``) bind before the drill starts, so a
@@ -70,6 +85,10 @@ def run_twin(loaded: LoadedScenario, *, seed: int = 0, speed: float = 1.0, host:
         if kubeconfig_path is not None:
             twin.write_kubeconfig(kubeconfig_path)
         twin.start()
+        for companion in companions:
+            stack.callback(companion.close)
+            companion.attach(drill, twin)
+            steps.append(companion.step)
         if on_ready is not None:
             on_ready(twin)
 
@@ -77,5 +96,9 @@ def run_twin(loaded: LoadedScenario, *, seed: int = 0, speed: float = 1.0, host:
             for action in steps:
                 action()
 
-        pace(drill, speed, until=until, on_step=step, stop=stop, wake=twin.wake)
+        def finish(reason: str) -> None:
+            for companion in companions:
+                companion.finish(reason, step)
+
+        pace(drill, speed, until=until, on_step=step, stop=stop, wake=twin.wake, before_end=finish)
     return drill

@@ -7,6 +7,7 @@ from fnmatch import fnmatch
 from typing import TYPE_CHECKING
 
 from tabletop.drill.timeline import Event
+from tabletop.scenario.chaos import root_cause
 from tabletop.sim.pod import Pod, PodState
 from tabletop.timers import later
 
@@ -46,7 +47,7 @@ class Knowledge:
     def __init__(self, drill: "Drill") -> None:
         self.drill = drill
         truth = drill.scenario.ground_truth
-        self.root_fault = next(f for f in drill.scenario.faults if f.id == truth.root_cause.fault)
+        self.root_fault = root_cause(drill.scenario)
         self.fixes = truth.fixes
         self.harmful = truth.harmful
 
