@@ -82,8 +82,9 @@ def test_chaosk8s_actions_drive_the_simulated_fleet(drill: tuple[Drill, Path]) -
     assert [r["activity"]["name"] for r in journal["run"]] == ["terminate-a-replica", "drain-a-node"]
     assert [r["activity"]["name"] for r in journal["rollbacks"]] == ["uncordon-the-node"]
 
-    # the twin recorded chaosk8s's writes as commands, between the activity's start and end
-    commands = [e for e in kinds(events, "command") if e.actor == "alice"]
+    # the twin recorded chaosk8s's writes as commands of the experiments' own actor, between the activity's start and end
+    assert not [e for e in kinds(events, "command") if e.actor == "alice"]  # not in a participant's name
+    commands = [e for e in kinds(events, "command") if e.actor == "chaostoolkit"]
     lines = [c.data["line"] for c in commands]
     assert lines[0] == f"mitigate delete_pod pod/{killed[0]}"
     assert "mitigate cordon node/gpu-serve-2" in lines and lines[-1] == "mitigate uncordon node/gpu-serve-2"
@@ -118,6 +119,12 @@ def test_score_and_postmortem_mention_the_injected_faults(drill: tuple[Drill, Pa
     score = json.loads((out / "score.json").read_text())
     assert f"experiment/{EXPERIMENT}" in json.dumps(score)
     assert "Impact begins" in postmortem and outputs.score.total > 0
+    # the experiment's drain and deletions are the faults, not the team's mitigations
+    resolution = postmortem.split("## Resolution", 1)[1].split("## ", 1)[0]
+    rows = [line for line in resolution.splitlines() if line.startswith("| T+")]
+    assert len(rows) == 1 and "| Bob Okafor | scale deployment/chat-llm |" in rows[0]
+    harmful = next(c for c in score["criteria"] if c["id"] == "harmful_actions")
+    assert harmful["summary"].startswith("None of the mitigations applied (1)")
 
 
 def test_replay_verifies_a_drill_that_ran_an_experiment(drill: tuple[Drill, Path], tmp_path: Path) -> None:

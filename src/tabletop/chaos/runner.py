@@ -18,8 +18,9 @@ timeline holds every activity and ``chaos.experiment.ended`` before ``drill.ende
 
 ``run_chaos_drill`` puts it together: against the twin (context ``twin``) the drill runs with
 its Kubernetes API and the experiments act on the simulated fleet through it (their writes are
-commands on the timeline, in the name of the twin's participant); against a real cluster the
-drill runs paced without a twin.
+commands on the timeline in the name of ``chaostoolkit``, by an identity token in the kubeconfig
+they get: faults injected, which scoring never counts as a responder's mitigations); against a
+real cluster the drill runs paced without a twin.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from tabletop.chaos.child import dry_copy
 from tabletop.chaos.experiments import LoadedExperiment
 from tabletop.chaos.safety import Decision, decide
+from tabletop.drill.command_line import CHAOS
 from tabletop.drill.engine import Drill
 from tabletop.drill.pacing import pace
 from tabletop.scenario.chaos import TWIN
@@ -95,6 +97,7 @@ class ChaosRunner:
         self.runs: dict[str, _Run] = {}
         self._inbox: queue.SimpleQueue[tuple[str, str, dict[str, Any]]] = queue.SimpleQueue()
         self._kubeconfig: Path | None = None
+        self._identity: str | None = None
         self.decisions: dict[str, Decision] = {}
         """Per experiment: may it act (decided once, before the drill starts)."""
 
@@ -248,8 +251,15 @@ class ChaosRunner:
         if self._kubeconfig is None:
             if self.twin is None:
                 raise OSError("no twin serves this drill")
-            self._kubeconfig = self.twin.write_kubeconfig(self.folder / "twin.kubeconfig")
+            self._kubeconfig = self.twin.write_kubeconfig(self.folder / "twin.kubeconfig", as_actor=CHAOS)
         return self._kubeconfig
+
+    def _token(self) -> str:
+        """The experiments' identity token: what they do is on the timeline as ``chaostoolkit``."""
+        assert self.twin is not None
+        if self._identity is None:
+            self._identity = self.twin.identity_token(CHAOS)
+        return self._identity
 
     def _twin_access(self) -> dict[str, str]:
         """Where the simulation provider (``tabletop.chaos.sim``) finds the drill: the twin's URL,
@@ -257,9 +267,7 @@ class ChaosRunner:
         twin = self.twin
         if twin is None:
             return {}
-        access = {"TABLETOP_URL": twin.url}
-        if twin.token:
-            access["TABLETOP_TOKEN"] = twin.token
+        access = {"TABLETOP_URL": twin.url, "TABLETOP_TOKEN": self._token()}
         if twin.server.certificate is not None:
             ca = self.folder / "twin-ca.pem"
             ca.write_bytes(twin.server.certificate.pem)
@@ -350,8 +358,8 @@ def run_chaos_drill(loaded: LoadedScenario, *, out_dir: Path, seed: int = 0, spe
 
     Against the twin (``kubernetes.context: twin``) this is ``run_twin`` (``twin_options``:
     host, port, token, kubeconfig_path, metrics_host, metrics_port) with the runner as its
-    companion; the experiments' writes are recorded in the name of ``actor`` (default: the
-    first participant). Against a real cluster, the drill runs paced on its own. The timeline
+    companion; the experiments' writes are recorded as ``chaostoolkit``; ``actor`` (default: the
+    first participant) is who kubectl's writes are recorded as. Against a real cluster, the drill runs paced on its own. The timeline
     goes to ``timeline_path`` (default OUT/timeline.jsonl), the journals to OUT/chaos/."""
     runner = ChaosRunner(loaded, out_dir, live=live, allow_process=allow_process, notify=notify,
                          finish_timeout=finish_timeout)

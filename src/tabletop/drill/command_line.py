@@ -105,6 +105,11 @@ FACILITATOR = "facilitator"
 """The actor name of the person running the drill (not a participant)."""
 FACILITATOR_COMMANDS = frozenset({"facilitate", "fault"})
 """What the facilitator may run (``facilitate`` is theirs alone)."""
+CHAOS = "chaostoolkit"
+"""The actor name of the Chaos Toolkit experiments a drill runs itself (not a participant): their
+writes are faults injected, not a responder's mitigations."""
+CHAOS_COMMANDS = frozenset({"mitigate", "fault"})
+"""What experiments may do to the fleet."""
 
 
 @dataclass(frozen=True)

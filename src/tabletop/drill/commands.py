@@ -14,7 +14,9 @@ from datetime import timedelta
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
-from tabletop.drill.command_line import FACILITATOR, FACILITATOR_COMMANDS, Command, CommandSyntaxError, parse_command
+from tabletop.drill.command_line import (
+    CHAOS, CHAOS_COMMANDS, FACILITATOR, FACILITATOR_COMMANDS, Command, CommandSyntaxError, parse_command,
+)
 from tabletop.drill.hints import next_hint
 from tabletop.drill.timeline import Event
 from tabletop.drill.views import ViewError, describe, render_table, rows
@@ -63,12 +65,7 @@ def run_command(drill: "Drill", actor: str, command: Command | str) -> CommandRe
     with drill.holding_events() as caused:
         try:
             parsed = parse_command(command) if isinstance(command, str) else command
-            if actor == FACILITATOR and parsed.name not in FACILITATOR_COMMANDS:
-                raise Refusal("the facilitator runs the drill; participants work the incident")
-            if actor != FACILITATOR and parsed.name == "facilitate":
-                raise Refusal("only the facilitator can facilitate")
-            if actor != FACILITATOR and actor not in {p.id for p in drill.scenario.participants}:
-                raise Refusal(f"{actor!r} is not a participant of this drill")
+            _check_actor(drill, actor, parsed.name)
             message, output = HANDLERS[parsed.name](drill, actor, parsed.args, seq)
             ok = True
         except (Refusal, CommandSyntaxError, PagerError, PromQLError, ViewError) as refusal:
@@ -81,6 +78,20 @@ def run_command(drill: "Drill", actor: str, command: Command | str) -> CommandRe
     for kind, data, by in caused:
         drill.record(kind, data, by)
     return CommandResult(ok, message, output or message, event)
+
+
+def _check_actor(drill: "Drill", actor: str, command: str) -> None:
+    """Participants work the incident, the facilitator runs the drill, experiments break things."""
+    if actor == FACILITATOR:
+        if command not in FACILITATOR_COMMANDS:
+            raise Refusal("the facilitator runs the drill; participants work the incident")
+    elif actor == CHAOS:
+        if command not in CHAOS_COMMANDS:
+            raise Refusal(f"experiments may only run {' and '.join(sorted(CHAOS_COMMANDS))}")
+    elif command == "facilitate":
+        raise Refusal("only the facilitator can facilitate")
+    elif actor not in {p.id for p in drill.scenario.participants}:
+        raise Refusal(f"{actor!r} is not a participant of this drill")
 
 
 def _effect(drill: "Drill", kind: str, actor: str, seq: int, *, before: int | None = None, **data: Any) -> None:

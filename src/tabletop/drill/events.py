@@ -6,6 +6,14 @@ read nothing else, so a field listed here is a promise.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from tabletop.drill.command_line import CHAOS
+
+if TYPE_CHECKING:
+    from tabletop.drill.timeline import Event
+
 KINDS: dict[str, str] = {
     # the drill itself
     "drill.started": "duration, scrape_interval, evaluation_interval, participants [ids]",
@@ -63,3 +71,9 @@ KINDS: dict[str, str] = {
     "ground_truth.revealed": "root_cause (fault id), fault_kind, target, summary, fixes [text], harmful [text], command",
 }
 """Event kind → fields of its ``data``. Events caused by a command carry its seq in ``command``."""
+
+
+def responder_mitigations(events: Iterable["Event"]) -> list["Event"]:
+    """``mitigation.applied`` events of the people working the drill, not of the Chaos Toolkit
+    experiments it runs (whose writes through the twin are faults injected)."""
+    return [e for e in events if e.kind == "mitigation.applied" and e.actor != CHAOS]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fnmatch import fnmatch
 from typing import TYPE_CHECKING
 
+from tabletop.drill.events import responder_mitigations
+
 if TYPE_CHECKING:
     from tabletop.drill.engine import Drill
 
@@ -16,7 +18,7 @@ def next_hint(drill: "Drill") -> str:
         for step in runbook.steps:
             if step.number not in done:
                 return f"Runbook step {step.number}: {step.title}."
-    applied = [e.data for e in drill.timeline.events if e.kind == "mitigation.applied"]
+    applied = [e.data for e in responder_mitigations(drill.timeline.events)]
     for fix in drill.scenario.ground_truth.fixes:
         if not any(a["action"] == fix.action and fnmatch(a["target"], fix.target) for a in applied):
             return f"Have you thought about: {fix.action} {fix.target}?"

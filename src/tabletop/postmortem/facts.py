@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 
+from tabletop.drill.events import responder_mitigations
 from tabletop.drill.timeline import Event
 from tabletop.durations import format_clock, format_duration
 from tabletop.scenario.model import Scenario
@@ -155,7 +156,7 @@ class Facts:
             if event.data.get("command") is not None:
                 ended_by.setdefault(int(event.data["command"]), []).append(str(event.data.get("fault")))
         found = []
-        for event in self._all("mitigation.applied"):
+        for event in responder_mitigations(self.events):
             action, target = str(event.data.get("action")), str(event.data.get("target"))
             harm = next((h for h in self.scenario.ground_truth.harmful if h.action == action and fnmatchcase(target, h.target)), None)
             found.append(Mitigation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tabletop.drill.events import responder_mitigations
 from tabletop.postmortem.facts import Facts
 from tabletop.scoring.score import Score
 
@@ -34,7 +35,7 @@ def _lucky(facts: Facts) -> list[str]:
                     f"Fault {fault.data.get('fault')} ({fault.data.get('kind')} on {fault.data.get('target')}, "
                     f"{facts.clock.at(fault.t).clock}) never coincided with an SLO breach."
                 )
-    first_fix = next((e.t for e in facts.events if e.kind == "mitigation.applied"), None)
+    first_fix = next((e.t for e in responder_mitigations(facts.events)), None)
     for event in facts.events:
         if event.kind in ("slo.breach_end", "fault.mitigated") and (first_fix is None or event.t < first_fix):
             what = f"The breach of SLO {event.data.get('slo')}" if event.kind == "slo.breach_end" else f"The impact of fault {event.data.get('fault')}"

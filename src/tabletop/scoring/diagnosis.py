@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+from tabletop.drill.events import responder_mitigations
 from tabletop.drill.timeline import Event
 from tabletop.scenario.model import ActionRef
 from tabletop.scenario.runbook import Runbook
@@ -107,7 +108,7 @@ def _harm(event: Event, harmful: list[ActionRef]) -> ActionRef | None:
 
 
 def harmful_actions(criterion: HarmfulActions, ctx: Context) -> Assessment:
-    applied = ctx.of_kind("mitigation.applied")
+    applied = responder_mitigations(ctx.events)
     offending = [(e, ref) for e in applied if (ref := _harm(e, ctx.scenario.ground_truth.harmful))]
     if not offending:
         summary = (

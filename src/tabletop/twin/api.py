@@ -97,7 +97,7 @@ class Api:
 
     def _authenticate(self, request: Request) -> None:
         token = self.twin.token
-        if token is None:
+        if token is None or self.twin.identity(request.headers) is not None:
             return
         given = request.headers.get("authorization", "")
         scheme, _, value = given.partition(" ")
@@ -313,6 +313,9 @@ class Api:
 
     # writes --------------------------------------------------------------------------------------
     def _actor(self, request: Request, verb: str, target: Target) -> str:
+        identity = self.twin.identity(request.headers)
+        if identity is not None:
+            return identity
         actor = request.headers.get("impersonate-user") or self.twin.actor
         resource = target.resource
         if actor is None:

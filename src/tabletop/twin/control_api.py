@@ -105,6 +105,9 @@ class ControlApi:
         return self.twin.call(lambda: action(drill))
 
     def _caller(self, request: Request, *, may_facilitate: bool) -> str:
+        identity = self.twin.identity(request.headers)
+        if identity is not None:
+            return identity
         actor = request.headers.get("impersonate-user") or self.twin.actor
         if actor is None and may_facilitate:
             return FACILITATOR

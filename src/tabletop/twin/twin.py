@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -61,6 +62,8 @@ class Twin:
         self.drill = drill
         self.token = token or None
         self.actor = actor
+        self.identities: dict[str, str] = {}
+        """Bearer token → who its requests act as: tools tabletop starts itself (``identity_token``)."""
         self.wake = threading.Event()
         self.closed = threading.Event()
         self._notify = notify
@@ -95,11 +98,25 @@ class Twin:
         host = f"[{host}]" if ":" in host else host
         return f"{'https' if self.server.certificate else 'http'}://{host}:{self.port}"
 
-    def write_kubeconfig(self, path: Path, *, namespace: str | None = None) -> Path:
-        """A kubeconfig for this twin: context and cluster named after the scenario, user the actor."""
+    def identity_token(self, actor: str) -> str:
+        """A fresh bearer token whose requests act as ``actor``, participant or not (the Chaos
+        Toolkit experiments the drill runs: their writes are faults, not a responder's)."""
+        token = secrets.token_urlsafe(24)
+        self.identities[token] = actor
+        return token
+
+    def identity(self, headers: dict[str, str]) -> str | None:
+        """Who a request's bearer token says it acts as, if it is an identity token."""
+        scheme, _, value = headers.get("authorization", "").partition(" ")
+        return self.identities.get(value.strip()) if scheme.lower() == "bearer" else None
+
+    def write_kubeconfig(self, path: Path, *, namespace: str | None = None, as_actor: str | None = None) -> Path:
+        """A kubeconfig for this twin: context and cluster named after the scenario, user the actor
+        (``as_actor``: a user whose identity token makes every request act as them)."""
         certificate = self.server.certificate
+        token = self.identity_token(as_actor) if as_actor is not None else self.token
         return write_kubeconfig(Path(path), server=self.url, name=self.drill.scenario.metadata.id,
-                                user=self.actor or "tabletop", token=self.token,
+                                user=as_actor or self.actor or "tabletop", token=token,
                                 namespace=namespace or self.store.world.default_namespace,
                                 certificate_authority=certificate.pem if certificate else None)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tabletop.drill.events import responder_mitigations
 from tabletop.drill.responders.base import Knowledge, Responder
 from tabletop.drill.timeline import Event
 from tabletop.pager.rota import on_call, shift_changes
@@ -182,7 +183,7 @@ class ExpertResponder(Responder):
         if self.resolved or not any(p.open and outgoing in p.assignees for p in self.drill.pager.pages):
             return
         fault = self.know.root_fault
-        done = [e.data for e in self.drill.timeline.events if e.kind == "mitigation.applied"]
+        done = [e.data for e in responder_mitigations(self.drill.timeline.events)]
         actions = "; ".join(f"{d['action']} {d['target']}" for d in done) or "investigation only, no change yet"
         self.do(1, outgoing,
                 f"handoff {incoming} --status 'Customer-facing errors from {fault.target} ({fault.kind}); capacity recovering' "
