@@ -143,3 +143,19 @@ def test_the_bundled_chaos_scenario_matches_its_schema() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     data = json.loads(json.dumps(yaml.safe_load(SCENARIO.read_text()), default=str))
     jsonschema.Draft202012Validator(json_schema("scenario")).validate(data)
+
+
+def test_responders_can_name_the_experiment_as_the_root_cause() -> None:
+    from tabletop.drill.engine import Drill
+    from tabletop.scoring.score import score_drill
+
+    loaded = load_scenario(SCENARIO)
+    drill = Drill(loaded, seed=0)
+    drill.advance_to(300)
+    assert "is not an experiment of this drill" in drill.execute("bob", "hypothesis chaos_experiment experiment/nope").message
+    named = drill.execute("bob", "hypothesis chaos_experiment experiment/lose-serving-capacity 'the game day drained a node'")
+    assert named.ok, named.message
+    drill.end("facilitator")
+    score = score_drill(loaded.scenario, list(loaded.runbooks), loaded.rubric, drill.timeline.events)
+    hypothesis = next(c for c in score.criteria if c.id == "hypothesis")
+    assert hypothesis.rating in ("P", "S") and "experiment/lose-serving-capacity was named" in hypothesis.summary

@@ -22,7 +22,7 @@ from tabletop.drill.timeline import Event
 from tabletop.drill.views import ViewError, describe, render_table, rows
 from tabletop.faults.catalog import CATALOG
 from tabletop.faults.runtime import FaultRequestError, runtime_fault
-from tabletop.scenario.chaos import root_cause
+from tabletop.scenario.chaos import EXPERIMENT_CAUSE, root_cause
 from tabletop.pager.pager import PagerError
 from tabletop.scenario.oncall import ROLES
 from tabletop.signals.promql import PromQLError
@@ -183,11 +183,15 @@ def _status(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple
 
 def _hypothesis(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[str, str]:
     cause, target = args["cause"], args["target"]
-    if cause not in CATALOG:
-        close = get_close_matches(cause, CATALOG, n=1)
+    experiments = {f"experiment/{e.id}" for e in drill.scenario.experiments}
+    causes = [*CATALOG, EXPERIMENT_CAUSE] if experiments else list(CATALOG)
+    if cause not in causes:
+        close = get_close_matches(cause, causes, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise Refusal(f"unknown cause {cause!r}{hint}; causes: {', '.join(CATALOG)}")
-    if drill.fleet.lookup(target) is None:
+        raise Refusal(f"unknown cause {cause!r}{hint}; causes: {', '.join(causes)}")
+    if cause == EXPERIMENT_CAUSE and target not in experiments:
+        raise Refusal(f"{target} is not an experiment of this drill; experiments: {', '.join(sorted(experiments))}")
+    if cause != EXPERIMENT_CAUSE and drill.fleet.lookup(target) is None:
         raise Refusal(f"{target} does not exist")
     drill.incident.hypotheses.append((cause, target))
     _effect(drill, "hypothesis", actor, seq, cause=cause, target=target, text=args.get("text", ""))

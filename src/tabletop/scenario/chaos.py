@@ -67,10 +67,14 @@ class ChaosExperiment(Model):
         return self
 
 
+EXPERIMENT_CAUSE = "chaos_experiment"
+"""The cause a hypothesis names for an experiment (``hypothesis chaos_experiment experiment/ID``)."""
+
+
 class ExperimentCause(FaultBase):
     """An experiment named as the root cause, seen by scoring and responders as a fault."""
 
-    kind: Literal["chaos_experiment"] = "chaos_experiment"
+    kind: Literal["chaos_experiment"] = EXPERIMENT_CAUSE
 
 
 def root_cause(scenario: Any) -> FaultBase:
