@@ -10,6 +10,7 @@ depends on real time."""
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,10 @@ from tabletop.tui.screens.help import HelpScreen
 from tabletop.tui.screens.main import MainScreen
 
 DEFAULT_REFRESH_HZ = 5.0
+GC_THRESHOLD = (20_000, 20, 10)
+"""Collector thresholds while the console runs: Textual keeps ~100k small objects per screen of
+rendered lines, and full collections with Python's defaults (700, 10, 10) stall ticks for
+100-200 ms; these make them rare (benchmarks/console.py measures the effect)."""
 
 
 class TabletopApp(App[None]):
@@ -74,6 +79,7 @@ class TabletopApp(App[None]):
         self._drawn: tuple = ()
         self._last_frame: Frame | None = None
         self._announced = len(session.drill.timeline.events)
+        self._gc_threshold = gc.get_threshold()
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
                timeout: float | None = None, markup: bool = False) -> None:
@@ -88,10 +94,17 @@ class TabletopApp(App[None]):
         return True
 
     def on_mount(self) -> None:
+        self._gc_threshold = gc.get_threshold()
+        gc.freeze()  # what exists now (scenario, fleet, widgets) is never garbage: stop scanning it
+        gc.set_threshold(*GC_THRESHOLD)
         self.push_screen(self.main)
         self.set_interval(1 / self.refresh_hz, self.tick, name="drill-clock")
         for notice in self.notices:
             self.notify(notice, timeout=6)
+
+    def on_unmount(self) -> None:
+        gc.set_threshold(*self._gc_threshold)
+        gc.unfreeze()
 
     def tick(self) -> None:
         """One timer tick: move the clock (when live), then redraw."""

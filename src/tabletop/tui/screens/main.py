@@ -183,6 +183,10 @@ class MainScreen(Screen[None]):
     def show_tab(self, tab: str) -> None:
         self.query_one("#views", TabbedContent).active = tab
 
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The side column's timeline would repeat the Timeline tab (and cost a second render)."""
+        self._side_timeline.display = event.pane.id != "tab-timeline"
+
     # clock ----------------------------------------------------------------------------------------
     def action_toggle_clock(self) -> None:
         self.app.toggle_clock()

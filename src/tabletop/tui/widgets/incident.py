@@ -9,6 +9,7 @@ from textual.widgets import Static
 from tabletop.scenario.oncall import ROLES, Participant
 from tabletop.tui import format as fmt
 from tabletop.tui.frame import Frame
+from tabletop.tui.redraw import show_text
 
 ROLE_LABELS = {"incident_commander": "IC", "ops": "ops", "scribe": "scribe", "comms": "comms"}
 
@@ -22,10 +23,7 @@ class IncidentPanel(Static):
         self._shown: Text | None = None
 
     def show_frame(self, frame: Frame) -> None:
-        text = incident_text(frame)
-        if text != self._shown:
-            self._shown = text
-            self.update(text)
+        self._shown = show_text(self, self._shown, incident_text(frame))
 
 
 def incident_text(frame: Frame) -> Text:

@@ -8,6 +8,7 @@ from textual.widgets import Static
 from tabletop.tui import format as fmt
 from tabletop.tui.frame import Frame
 from tabletop.tui.marks import mark
+from tabletop.tui.redraw import show_text
 
 STATE_STYLE = {"triggered": "bold white on red", "acknowledged": "bold black on dark_orange", "resolved": "dim"}
 
@@ -24,9 +25,7 @@ class PagerPanel(Static):
         text = pager_text(frame)
         mark(self, "-paging", bool(frame.triggered))
         mark(self, "-flash", frame.flash)
-        if text != self._shown:
-            self._shown = text
-            self.update(text)
+        self._shown = show_text(self, self._shown, text)
 
 
 def pager_text(frame: Frame) -> Text:

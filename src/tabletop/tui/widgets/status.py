@@ -8,6 +8,7 @@ from textual.widgets import Static
 from tabletop.tui import format as fmt
 from tabletop.tui.frame import Frame
 from tabletop.tui.marks import mark
+from tabletop.tui.redraw import show_text
 
 
 class StatusBar(Static):
@@ -35,9 +36,7 @@ class StatusBar(Static):
         if frame is None:
             return
         text = status_text(frame, self.size.width or 80)
-        if text != self._shown:
-            self._shown = text
-            self.update(text)
+        self._shown = show_text(self, self._shown, text)
         mark(self, "-paging", bool(frame.triggered))
 
 

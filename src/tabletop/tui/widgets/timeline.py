@@ -6,8 +6,12 @@ rebuilds itself from the newest events of the board."""
 
 from __future__ import annotations
 
+from rich.style import Style
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import RichLog, Select, Static
 
 from tabletop.drill.board import Board
@@ -41,6 +45,7 @@ class TimelineLog(RichLog):
         self.kinds: set[str] | None = None
         self._seq = 0
         self._dirty = True
+        self._line_style = Style()
 
     def set_filter(self, kinds: set[str] | None) -> None:
         self.kinds = kinds
@@ -68,8 +73,30 @@ class TimelineLog(RichLog):
         else:
             new = [e for e in events[self._seq:] if matches(e.kind, self.kinds)]
         self._seq = len(events)
-        for event in new:
-            self.write(fmt.event_line(event))
+        lines = [fmt.event_line(event) for event in new[-(self.max_lines or MAX_LINES):]]
+        if lines:
+            self.write(Text("\n").join(lines))  # one write: one layout of the log per tick
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._line_style = self.rich_style  # once per render: it walks every ancestor
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        """RichLog's, with the style of the render under way."""
+        scroll_x, scroll_y = self.scroll_offset
+        line = self._render_line(scroll_y + y, scroll_x, self.scrollable_content_region.width)
+        return line.apply_style(self._line_style)
+
+    def _render_line(self, y: int, scroll_x: int, width: int) -> Strip:
+        """RichLog's (Textual 8.2), with the style of the render under way."""
+        if y >= len(self.lines):
+            return Strip.blank(width, self._line_style)
+        key = (y + self._start_line, scroll_x, width, self._widest_line_width)
+        if key in self._line_cache:
+            return self._line_cache[key]
+        line = self.lines[y].crop_extend(scroll_x, scroll_x + width, self._line_style)
+        self._line_cache[key] = line
+        return line
 
 
 class TimelineView(Vertical):
