@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 from textual.keys import format_key
+from textual.screen import Screen
 from textual.widget import Widget
 
 
@@ -32,3 +33,18 @@ def printable_actions(bindings: list[BindingType]) -> frozenset[str]:
             if any("+" not in k and k not in ("escape", "enter", "tab", "up", "down", "left", "right") for k in keys):
                 found.add(binding.action)
     return frozenset(found)
+
+
+class TypingScreen(Screen[None]):
+    """A screen whose bindings on printable keys give way to a focused text field."""
+
+    _typed = frozenset[str]()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)  # type: ignore[arg-type]
+        cls._typed = printable_actions(list(cls.BINDINGS))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self._typed and typing_into(self.focused):
+            return False  # the key is text for the focused field
+        return True

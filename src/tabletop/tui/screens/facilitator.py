@@ -11,7 +11,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from tabletop.drill.board import UpcomingView
@@ -22,7 +21,7 @@ from tabletop.tui.clock import SKIP_AMOUNTS, SKIP_LEAD, next_message_stop
 from tabletop.tui.dialogs.choice import ChoiceDialog
 from tabletop.tui.dialogs.confirm import ConfirmDialog
 from tabletop.tui.frame import Frame
-from tabletop.tui.keys import printable_actions, typing_into
+from tabletop.tui.keys import TypingScreen
 from tabletop.tui.widgets.investigate import OutputLog
 from tabletop.tui.widgets.keybar import KeyBar
 from tabletop.tui.widgets.status import StatusBar
@@ -38,7 +37,7 @@ BUTTON_ROWS = (
 )
 
 
-class FacilitatorScreen(Screen[None]):
+class FacilitatorScreen(TypingScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
     """The facilitator's results above the timeline, or beside it."""
     BINDINGS = [
@@ -56,12 +55,6 @@ class FacilitatorScreen(Screen[None]):
     ]
 
     app: "TabletopApp"
-    _typed = frozenset[str]()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self._typed and typing_into(self.focused):
-            return False  # the key is text for the focused field
-        return True
 
     def __init__(self) -> None:
         super().__init__(id="facilitator")
@@ -212,5 +205,3 @@ def skip_label(amount: str, now: float, duration: float) -> str:
     end = ", the end of the drill" if target >= duration else ""
     return f"+{amount:<4} to {fmt.clock(min(target, duration))}{end}"
 
-
-FacilitatorScreen._typed = printable_actions(list(FacilitatorScreen.BINDINGS))

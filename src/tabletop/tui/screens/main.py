@@ -11,7 +11,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Input, TabbedContent, TabPane
 
 from tabletop.drill.board import StepView
@@ -28,7 +27,7 @@ from tabletop.tui.dialogs.palette import Mitigation, MitigationPalette
 from tabletop.tui.dialogs.params import ParamsDialog
 from tabletop.tui.dialogs.text import TextDialog
 from tabletop.tui.frame import Frame
-from tabletop.tui.keys import printable_actions, typing_into
+from tabletop.tui.keys import TypingScreen
 from tabletop.tui.widgets.alerts import AlertsTable
 from tabletop.tui.widgets.command_bar import CommandBar
 from tabletop.tui.widgets.dashboard import Dashboard
@@ -54,7 +53,7 @@ def key(keys: str, action: str, description: str, tooltip: str = "", *, show: bo
 TABS = ("tab-incident", "tab-signals", "tab-investigate", "tab-runbook", "tab-timeline")
 
 
-class MainScreen(Screen[None]):
+class MainScreen(TypingScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (150, "-wide")]
     """Layout classes by terminal width: stacked panels, two columns, two columns and a side column."""
     BINDINGS = [
@@ -98,12 +97,6 @@ class MainScreen(Screen[None]):
     ]
 
     app: "TabletopApp"
-    _typed = frozenset[str]()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self._typed and typing_into(self.focused):
-            return False  # the key is text for the focused field
-        return True
 
     def __init__(self) -> None:
         super().__init__(id="main")
@@ -387,5 +380,3 @@ class MainScreen(Screen[None]):
     def console_output(self) -> OutputLog:
         return self.query_one("#console-output", OutputLog)
 
-
-MainScreen._typed = printable_actions(list(MainScreen.BINDINGS))
