@@ -128,6 +128,7 @@ def test_a_fault_injected_by_command_hits_the_fleet_and_bad_ones_are_refused(pag
     assert thermal.ok, thermal.message
     injected = [e for e in paged.timeline.events if e.kind == "fault.injected"][-1]
     assert (injected.actor, injected.data["fault"], injected.data["kind"]) == ("alice", "hot-aisle", "gpu_thermal")
+    assert injected.data["command"] == thermal.event.seq
     hot = {g.index for g in paged.fleet.nodes["gpu-serve-1"].gpus if g.throttled_temp_c is not None}
     assert hot == {0, 3}
 

@@ -268,7 +268,7 @@ def _fault(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[
         spec = runtime_fault(request, drill.fleet, fault_ids(drill))
     except FaultRequestError as error:
         raise Refusal(f"cannot inject {args['kind']} on {args['target']}: {error}") from None
-    drill.injector.inject(spec, actor)
+    drill.injector.inject(spec, actor, seq)
     return f"fault {spec.id} injected: {spec.kind} on {spec.target}", ""  # type: ignore[attr-defined]
 
 

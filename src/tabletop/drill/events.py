@@ -20,7 +20,7 @@ KINDS: dict[str, str] = {
     "drill.ended": "reason (duration|facilitator|aborted), slos {id: {good, bad, total, budget_burned_percent}}, "
     "failed_requests {deployment: n}, gpu_hours_lost",
     # faults and the fleet
-    "fault.injected": "fault (id), kind, target, description, params {kind-specific}",
+    "fault.injected": "fault (id), kind, target, description, params {kind-specific}, command (a `fault` command's)",
     "fault.mitigated": "fault, command (seq of the command at whose time its impact ended; null when it healed "
     "without one)",
     "fault.ended": "fault, reason (duration|mitigation|reboot)",

@@ -42,9 +42,10 @@ class FaultInjector:
                 self.waiting.remove(fault)
                 self.inject(fault)
 
-    def inject(self, spec: FaultBase, actor: str | None = None) -> ActiveFault:
+    def inject(self, spec: FaultBase, actor: str | None = None, command: int | None = None) -> ActiveFault:
         """Put ``spec`` into the fleet now; ``actor`` is who asked for it at run time (the
-        ``fault.injected`` event's actor; None for the scenario's own and background faults)."""
+        ``fault.injected`` event's actor; None for the scenario's own and background faults),
+        ``command`` the seq of the ``fault`` command that did."""
         fault = CATALOG[spec.kind](spec, self.fleet)  # type: ignore[attr-defined]
         params = fault.inject()
         self.active.append(fault)
@@ -52,6 +53,8 @@ class FaultInjector:
             "fault": spec.id, "kind": spec.kind, "target": spec.target,  # type: ignore[attr-defined]
             "description": spec.description, "params": params,
         }
+        if command is not None:
+            data["command"] = command
         if actor is None:
             self.record("fault.injected", data)
         else:
