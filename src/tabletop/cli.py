@@ -69,6 +69,13 @@ def _responder(choice: str, loaded: Any) -> Any:
         _fail_with_problems(error)
 
 
+def _check_participant(scenario: Any, option: str, who: str | None) -> None:
+    """Fail on an option naming someone who is not a participant of ``scenario``."""
+    participants = [p.id for p in scenario.participants]
+    if who is not None and who not in participants:
+        _fail(f"{option}: {who!r} is not a participant of {scenario.metadata.id}; participants: {', '.join(participants)}")
+
+
 def _scenario_label(path: Path) -> str:
     """The scenario path as recorded in the timeline: relative to the working directory when possible."""
     try:
@@ -200,9 +207,7 @@ def _run_twin(loaded: Any, responder: Any, speed: float, metrics_host: str, metr
     from tabletop.twin.tls import TlsError
 
     participants = [p.id for p in loaded.scenario.participants]
-    if twin_actor is not None and twin_actor not in participants:
-        _fail(f"--twin-as: {twin_actor!r} is not a participant of {loaded.scenario.metadata.id}; "
-              f"participants: {', '.join(participants)}")
+    _check_participant(loaded.scenario, "--twin-as", twin_actor)
     kubeconfig = kubeconfig_path or out_dir / "kubeconfig"
 
     def ready(twin: Any) -> None:
@@ -319,10 +324,7 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
         _fail(f"--speed: must be more than 0 and at most {SPEEDS[-1]:g} (virtual seconds per wall second)")
 
     def check_participant(loaded: Any) -> None:
-        participants = [p.id for p in loaded.scenario.participants]
-        if acting_as is not None and acting_as not in participants:
-            _fail(f"--as: {acting_as!r} is not a participant of {loaded.scenario.metadata.id}; "
-                  f"participants: {', '.join(participants)}")
+        _check_participant(loaded.scenario, "--as", acting_as)
 
     if resume is not None:
         session, notices = _resumed_session(resume, scenario_path, scenario, seed, out_dir, check_participant)
@@ -379,10 +381,8 @@ def _console_twin(session: Any, acting_as: str | None, *, twin_host: str, twin_p
     from tabletop.twin.twin import Twin
 
     participants = [p.id for p in session.drill.scenario.participants]
+    _check_participant(session.drill.scenario, "--twin-as", twin_actor)
     actor = twin_actor or acting_as or (participants[0] if participants else None)
-    if actor is not None and actor not in participants:
-        _fail(f"--twin-as: {actor!r} is not a participant of {session.drill.scenario.metadata.id}; "
-              f"participants: {', '.join(participants)}")
     try:
         served = Twin(session.drill, host=twin_host, port=twin_port, token=twin_token, actor=actor)
     except TlsError as error:

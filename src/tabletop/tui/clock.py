@@ -56,3 +56,18 @@ def next_message_stop(now: float, upcoming: Sequence[UpcomingView]) -> tuple[flo
         if message.at is not None and message.at - SKIP_LEAD > now:
             return message.at - SKIP_LEAD, message
     return None
+
+
+class ClockKeys:
+    """The clock's key actions, shared by the screens that offer them (run/pause, faster, slower)."""
+
+    app: Any
+
+    def action_toggle_clock(self) -> None:
+        self.app.toggle_clock()
+
+    def action_faster(self) -> None:
+        self.app.change_speed(+1)
+
+    def action_slower(self) -> None:
+        self.app.change_speed(-1)

@@ -17,7 +17,7 @@ from tabletop.drill.board import UpcomingView
 from tabletop.drill.session import SPEEDS
 from tabletop.durations import parse_duration
 from tabletop.tui import format as fmt
-from tabletop.tui.clock import SKIP_AMOUNTS, SKIP_LEAD, next_message_stop
+from tabletop.tui.clock import SKIP_AMOUNTS, SKIP_LEAD, ClockKeys, next_message_stop
 from tabletop.tui.dialogs.choice import ChoiceDialog
 from tabletop.tui.dialogs.confirm import ConfirmDialog
 from tabletop.tui.frame import Frame
@@ -37,7 +37,7 @@ BUTTON_ROWS = (
 )
 
 
-class FacilitatorScreen(TypingScreen):
+class FacilitatorScreen(ClockKeys, TypingScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
     """The facilitator's results above the timeline, or beside it."""
     BINDINGS = [
@@ -116,15 +116,6 @@ class FacilitatorScreen(TypingScreen):
         event.stop()
         action = (event.button.id or "").removeprefix("fac-")
         getattr(self, f"action_{action}")()
-
-    def action_toggle_clock(self) -> None:
-        self.app.toggle_clock()
-
-    def action_faster(self) -> None:
-        self.app.change_speed(+1)
-
-    def action_slower(self) -> None:
-        self.app.change_speed(-1)
 
     def action_skip_next(self) -> None:
         stop = next_message_stop(self.app.session.now, self.app.session.board.upcoming_messages())

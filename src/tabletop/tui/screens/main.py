@@ -18,6 +18,7 @@ from tabletop.drill.commands import SEVERITIES
 from tabletop.scenario.oncall import ROLES
 from tabletop.tui import format as fmt
 from tabletop.tui import lines, picks
+from tabletop.tui.clock import ClockKeys
 from tabletop.tui.dialogs.assign import AssignDialog
 from tabletop.tui.dialogs.choice import ChoiceDialog
 from tabletop.tui.dialogs.confirm import ConfirmDialog
@@ -53,7 +54,7 @@ def key(keys: str, action: str, description: str, tooltip: str = "", *, show: bo
 TABS = ("tab-incident", "tab-signals", "tab-investigate", "tab-runbook", "tab-timeline")
 
 
-class MainScreen(TypingScreen):
+class MainScreen(ClockKeys, TypingScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (150, "-wide")]
     """Layout classes by terminal width: stacked panels, two columns, two columns and a side column."""
     BINDINGS = [
@@ -179,16 +180,6 @@ class MainScreen(TypingScreen):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """The side column's timeline would repeat the Timeline tab (and cost a second render)."""
         self._side_timeline.display = event.pane.id != "tab-timeline"
-
-    # clock ----------------------------------------------------------------------------------------
-    def action_toggle_clock(self) -> None:
-        self.app.toggle_clock()
-
-    def action_faster(self) -> None:
-        self.app.change_speed(+1)
-
-    def action_slower(self) -> None:
-        self.app.change_speed(-1)
 
     # pager ----------------------------------------------------------------------------------------
     def action_ack(self) -> None:
