@@ -325,8 +325,61 @@ def test_the_timeline_filters_by_kind(loaded: LoadedScenario) -> None:
                 session.execute("bob", f"note {n}")
             app.refresh_views()
             await pilot.pause()
-            assert len(log.lines) == MAX_LINES and log.lines[-1].text.endswith("→ noted")
+            assert len(log.lines) == MAX_LINES and log.lines[-1].text.rstrip().endswith("→ noted")
             assert sum(1 for e in session.drill.timeline.events if e.kind == "command") == MAX_LINES + 102
+
+    run(play)
+
+
+def test_the_timeline_follows_new_events_unless_scrolled_back(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await started(pilot)
+            side = app.main.query_one("#side-timeline", TimelineLog)
+            for n in range(120):
+                session.execute("bob", f"note reading {n}")
+            app.refresh_views()
+            await wait_for(pilot, lambda: side.max_scroll_y > 0 and side.scroll_y == side.max_scroll_y)
+            assert side.lines[-1].text.rstrip().endswith("note: reading 119")
+            assert all(len(line.text) == side.scrollable_content_region.width for line in side.lines)
+            side.scroll_to(y=side.max_scroll_y - 30, animate=False, immediate=True)  # reading back
+            await pilot.pause()
+            top = side.lines[side.scroll_y].text
+            for n in range(20):  # the oldest held lines go to make room
+                session.execute("bob", f"note more {n}")
+            app.refresh_views()
+            await pilot.pause()
+            assert len(side.lines) == side.max_lines
+            assert side.lines[side.scroll_y].text == top, "the lines being read moved"
+            side.scroll_end(animate=False, immediate=True)  # back at the end: it follows again
+            await pilot.pause()
+            session.execute("bob", "note the newest")
+            app.refresh_views()
+            await wait_for(pilot, lambda: side.scroll_y == side.max_scroll_y)
+            assert side.lines[-1].text.rstrip().endswith("note: the newest")
+
+    run(play)
+
+
+def test_the_incident_panel_lists_the_newest_hypotheses(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await started(pilot)
+            app.advance_to(17 * 60)
+            targets = ["node/gpu-serve-0", "node/gpu-serve-1", "node/gpu-serve-2", "node/gpu-serve-3"]
+            for n in range(8):
+                assert session.execute("bob", f"hypothesis gpu_xid {targets[n % 4]} 'guess {n}'").ok
+            app.refresh_views()
+            await pilot.pause()
+            text = screen_text(app)
+            assert "(2 earlier on the timeline)" in text
+            assert text.count("• gpu_xid on node/gpu-serve-") == 6
 
     run(play)
 

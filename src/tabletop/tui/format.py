@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rich.text import Text
-
-from tabletop.drill.timeline import Event
 from tabletop.durations import format_clock
-from tabletop.scoring.describe import describe
 
 
 def clock(t: float) -> str:
@@ -77,23 +73,3 @@ def kind_style(kind: str) -> str:
         if kind == key or (key.endswith(".") and kind.startswith(key)):
             return style
     return ""
-
-
-def event_line(event: Event, *, actor_width: int = 8) -> Text:
-    """One timeline event as one line: drill time, actor, what happened."""
-    line = Text(no_wrap=False)
-    line.append(clock(event.t), style="dim")
-    line.append(" ")
-    actor = (event.actor or "·")[:actor_width]
-    line.append(actor.ljust(actor_width), style="bold cyan" if event.actor else "dim")
-    line.append(" ")
-    if event.kind == "command":
-        data = event.data
-        line.append(f"$ {data.get('line', '')}", style="bold")
-        if data.get("ok"):
-            line.append(f"  → {data.get('message', '')}", style="green")
-        else:
-            line.append(f"  ✗ refused: {data.get('message', '')}", style="red")
-        return line
-    line.append(describe(event), style=kind_style(event.kind))
-    return line

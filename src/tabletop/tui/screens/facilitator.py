@@ -22,6 +22,7 @@ from tabletop.tui.dialogs.choice import ChoiceDialog
 from tabletop.tui.dialogs.confirm import ConfirmDialog
 from tabletop.tui.frame import Frame
 from tabletop.tui.keys import TypingScreen
+from tabletop.tui.redraw import render_changed_regions_only
 from tabletop.tui.widgets.investigate import OutputLog
 from tabletop.tui.widgets.keybar import KeyBar
 from tabletop.tui.widgets.status import StatusBar
@@ -58,6 +59,7 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
 
     def __init__(self) -> None:
         super().__init__(id="facilitator")
+        render_changed_regions_only(self)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="fac-status")

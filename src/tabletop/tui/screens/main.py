@@ -28,7 +28,9 @@ from tabletop.tui.dialogs.palette import Mitigation, MitigationPalette
 from tabletop.tui.dialogs.params import ParamsDialog
 from tabletop.tui.dialogs.text import TextDialog
 from tabletop.tui.frame import Frame
+from tabletop.tui.frame_view import FrameView
 from tabletop.tui.keys import TypingScreen
+from tabletop.tui.redraw import render_changed_regions_only
 from tabletop.tui.widgets.alerts import AlertsTable
 from tabletop.tui.widgets.command_bar import CommandBar
 from tabletop.tui.widgets.dashboard import Dashboard
@@ -101,7 +103,8 @@ class MainScreen(ClockKeys, TypingScreen):
 
     def __init__(self) -> None:
         super().__init__(id="main")
-        self._views: list[Any] = []
+        render_changed_regions_only(self)
+        self._views: list[FrameView] = []
         self._frame: Frame | None = None
         self.is_ready = False
 
@@ -156,7 +159,7 @@ class MainScreen(ClockKeys, TypingScreen):
         if not self.is_ready:
             return
         for view in self._views:
-            view.show_frame(frame)
+            view.offer_frame(frame)
         self._side_timeline.sync()
 
     # helpers -------------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ from textual.widgets import DataTable
 
 from tabletop.tui import format as fmt
 from tabletop.tui.frame import Frame
+from tabletop.tui.frame_view import FrameView
 
 STATE_STYLE = {"firing": "bold red", "pending": "yellow"}
 
 
-class AlertsTable(DataTable):
+class AlertsTable(FrameView, DataTable):
     DEFAULT_CLASSES = "panel"
 
     def __init__(self, **kwargs: object) -> None:

@@ -14,7 +14,9 @@ from tabletop.drill.board import SloView
 from tabletop.signals.indicators import Indicator
 from tabletop.tui import format as fmt
 from tabletop.tui.frame import Frame
+from tabletop.tui.frame_view import FrameView
 from tabletop.tui.marks import mark
+from tabletop.tui.redraw import show_text
 
 BAR = 20
 
@@ -49,7 +51,7 @@ class IndicatorRow(Horizontal):
         label.append("\n")
         label.append(fmt.number(latest), style="bold red" if breached else "green")
         label.append(f"  alert {indicator.op} {fmt.number(indicator.threshold)}", style="dim")
-        self.label.update(label)
+        self.label.update(label, layout=False)  # the label's size is fixed (tabletop.tcss)
         self.spark.data = [v for _, v in points if v is not None]
         mark(self, "-breached", breached)
 
@@ -65,6 +67,8 @@ class SloRow(Vertical):
         """The board's history of this SLO's budget burned (percent)."""
         self._shown: tuple | None = None
         self._sampled: tuple | None = None
+        self._heading: Text | None = None
+        self._budget: Text | None = None
 
     def compose(self) -> ComposeResult:
         self.heading = Static("", classes="slo-title")
@@ -78,8 +82,8 @@ class SloRow(Vertical):
     def show(self, slo: SloView, bar: int) -> None:
         if (slo, bar) != self._shown:
             self._shown = (slo, bar)
-            self.heading.update(slo_title(slo))
-            self.budget.update(budget_bar(slo.burned_percent, bar))
+            self._heading = show_text(self.heading, self._heading, slo_title(slo))
+            self._budget = show_text(self.budget, self._budget, budget_bar(slo.burned_percent, bar))
             mark(self, "-breached", slo.in_breach)
         # the history is bounded (a deque with maxlen): once full, only its newest time tells it moved
         sampled = (len(self.burn), self.burn[-1][0] if self.burn else None)
@@ -110,7 +114,7 @@ def budget_bar(burned_percent: float, width: int) -> Text:
     return text
 
 
-class Dashboard(VerticalScroll):
+class Dashboard(FrameView, VerticalScroll):
     DEFAULT_CLASSES = "dashboard"
 
     def __init__(self, indicators: list[Indicator], burn: dict[str, deque[tuple[float, float]]],
@@ -120,11 +124,6 @@ class Dashboard(VerticalScroll):
         self.indicators = indicators
         self.burn = burn
         self.border_title = "SLOs (good ratio, 5m / objective; error budget burned) and key indicators"
-        self._frame: Frame | None = None
-
-    def on_show(self) -> None:
-        if self._frame is not None:
-            self.show_frame(self._frame)
 
     def compose(self) -> ComposeResult:
         self.slo_rows = {slo_id: SloRow(history) for slo_id, history in self.burn.items()}
@@ -136,8 +135,8 @@ class Dashboard(VerticalScroll):
         yield from self.rows
 
     def show_frame(self, frame: Frame) -> None:
-        self._frame = frame
-        if not self.children or not self.is_on_screen:
+        if not self.children:
+            self._missed = frame  # not composed yet: drawn when shown
             return
         bar = BAR if self.size.width >= 100 else 8
         for slo in frame.slos:

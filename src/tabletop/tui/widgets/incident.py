@@ -4,29 +4,49 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from tabletop.scenario.oncall import ROLES, Participant
 from tabletop.tui import format as fmt
 from tabletop.tui.frame import Frame
+from tabletop.tui.frame_view import FrameView
 from tabletop.tui.redraw import show_text
 
+MAX_HYPOTHESES = 6
+"""Hypotheses listed on the panel, newest last."""
 ROLE_LABELS = {"incident_commander": "IC", "ops": "ops", "scribe": "scribe", "comms": "comms"}
 
 
-class IncidentPanel(Static):
+class IncidentPanel(FrameView, Vertical):
+    """Severity, roles and the status cadence above the hypotheses. The status line's countdown
+    changes every tick, so it sits apart from the hypotheses, which are redrawn only when they
+    change."""
+
     DEFAULT_CLASSES = "panel"
+    DEFAULT_CSS = """
+    IncidentPanel > Static {
+        height: auto;
+    }
+    """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self.border_title = "Incident"
-        self._shown: Text | None = None
+        self._state, self._hypotheses = Static("", id="incident-state"), Static("", id="incident-hypotheses")
+        self._shown: dict[Static, Text | None] = {self._state: None, self._hypotheses: None}
+
+    def compose(self) -> ComposeResult:
+        yield self._state
+        yield self._hypotheses
 
     def show_frame(self, frame: Frame) -> None:
-        self._shown = show_text(self, self._shown, incident_text(frame))
+        for part, text in ((self._state, state_text(frame)), (self._hypotheses, hypotheses_text(frame))):
+            self._shown[part] = show_text(part, self._shown[part], text)
 
 
-def incident_text(frame: Frame) -> Text:
+def state_text(frame: Frame) -> Text:
     incident = frame.incident
     text = Text()
     text.append("severity ", style="dim")
@@ -49,15 +69,24 @@ def incident_text(frame: Frame) -> Text:
         else:
             text.append(" · next due in ", style="dim")
             text.append(fmt.countdown(due), style="bold yellow" if due < 120 else "bold")
-    text.append("\nhypotheses ", style="dim")
-    if not incident.hypotheses:
+    return text
+
+
+def hypotheses_text(frame: Frame) -> Text:
+    """The newest hypotheses; the Timeline tab has every one."""
+    hypotheses = frame.incident.hypotheses
+    text = Text()
+    text.append("hypotheses ", style="dim")
+    if not hypotheses:
         text.append("none yet", style="dim italic")
-    for cause, target in incident.hypotheses:
+    if len(hypotheses) > MAX_HYPOTHESES:
+        text.append(f"({len(hypotheses) - MAX_HYPOTHESES} earlier on the timeline)", style="dim italic")
+    for cause, target in hypotheses[-MAX_HYPOTHESES:]:
         text.append(f"\n  • {cause} on {target}", style="")
     return text
 
 
-class ParticipantsPanel(Static):
+class ParticipantsPanel(FrameView, Static):
     DEFAULT_CLASSES = "panel"
 
     def __init__(self, participants: list[Participant], **kwargs: object) -> None:

@@ -10,10 +10,11 @@ from textual.widgets.option_list import Option
 from tabletop.drill.board import MessageView
 from tabletop.tui import format as fmt
 from tabletop.tui.frame import Frame
+from tabletop.tui.frame_view import FrameView
 from tabletop.tui.marks import mark
 
 
-class MessagesList(OptionList):
+class MessagesList(FrameView, OptionList):
     DEFAULT_CLASSES = "panel"
 
     class ReplyRequested(Message):

@@ -7,13 +7,14 @@ from textual.widgets import Static
 
 from tabletop.tui import format as fmt
 from tabletop.tui.frame import Frame
+from tabletop.tui.frame_view import FrameView
 from tabletop.tui.marks import mark
 from tabletop.tui.redraw import show_text
 
 STATE_STYLE = {"triggered": "bold white on red", "acknowledged": "bold black on dark_orange", "resolved": "dim"}
 
 
-class PagerPanel(Static):
+class PagerPanel(FrameView, Static):
     DEFAULT_CLASSES = "panel"
 
     def __init__(self, **kwargs: object) -> None:

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from tabletop.drill.board import StepView
 from tabletop.scenario.runbook import Runbook
 from tabletop.tui.frame import Frame
+from tabletop.tui.frame_view import FrameView
 from tabletop.tui.widgets.markdown import LazyMarkdown
 
 
@@ -65,7 +66,7 @@ def step_prompt(step: StepView, show_runbook: bool) -> Text:
     return text
 
 
-class RunbookView(Container):
+class RunbookView(FrameView, Container):
     DEFAULT_CLASSES = "runbook"
 
     def __init__(self, runbooks: list[Runbook], **kwargs: object) -> None:

@@ -7,11 +7,12 @@ from textual.widgets import Static
 
 from tabletop.tui import format as fmt
 from tabletop.tui.frame import Frame
+from tabletop.tui.frame_view import FrameView
 from tabletop.tui.marks import mark
 from tabletop.tui.redraw import show_text
 
 
-class StatusBar(Static):
+class StatusBar(FrameView, Static):
     DEFAULT_CLASSES = "status-bar"
 
     def __init__(self, **kwargs: object) -> None:

@@ -1,21 +1,23 @@
 """The live timeline, filterable by kind.
 
-The engine keeps the whole record; this widget keeps at most ``MAX_LINES`` lines, writes only
-the events that arrived since the last refresh, and, when shown again or filtered differently,
-rebuilds itself from the newest events of the board."""
+The engine keeps the whole record; this widget keeps at most ``MAX_LINES`` lines, wraps only
+the events that arrived since the last refresh, and, when shown again, resized or filtered
+differently, rebuilds itself from the newest events of the board."""
 
 from __future__ import annotations
 
 from rich.style import Style
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.geometry import Region
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import RichLog, Select, Static
+from textual.widgets import Select, Static
 
 from tabletop.drill.board import Board
-from tabletop.tui import format as fmt
+from tabletop.drill.timeline import Event
+from tabletop.tui.event_strips import event_strips
+from tabletop.tui.frame_view import FrameView, is_displayed
 
 MAX_LINES = 500
 
@@ -36,16 +38,37 @@ def matches(kind: str, kinds: set[str] | None) -> bool:
     return kinds is None or kind in kinds or any(kind.startswith(k) for k in kinds if k.endswith("."))
 
 
-class TimelineLog(RichLog):
-    """A bounded view of the board's timeline."""
+class TimelineLog(ScrollView, can_focus=True):
+    """A bounded view of the board's timeline, drawn line by line (Textual's line API).
+
+    Lines are wrapped and styled once, for the width and style they are shown at. The view
+    follows new events while it is scrolled to the end; scrolled back, it stays on what is
+    being read."""
+
+    DEFAULT_CSS = """
+    TimelineLog {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: scroll;
+        &:focus {
+            background-tint: $foreground 5%;
+        }
+    }
+    """
 
     def __init__(self, board: Board, *, max_lines: int = MAX_LINES, **kwargs: object) -> None:
-        super().__init__(max_lines=max_lines, wrap=True, min_width=20, **kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self.board = board
+        self.max_lines = max_lines
         self.kinds: set[str] | None = None
+        self.lines: list[Strip] = []
+        """The lines held, oldest first, each as wide as the log's content."""
         self._seq = 0
         self._dirty = True
-        self._line_style = Style()
+        self._width = 0
+        self._style = Style()
+        self._following = True
 
     def set_filter(self, kinds: set[str] | None) -> None:
         self.kinds = kinds
@@ -57,49 +80,56 @@ class TimelineLog(RichLog):
         self.sync()
 
     def on_resize(self) -> None:
-        if self._dirty:
-            self.sync()
+        self.sync()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._dirty = True  # a theme or focus change: the held lines carry the old style
 
     def sync(self) -> None:
-        """Write what is new (or rebuild); does nothing while hidden."""
-        events = self.board.drill.timeline.events
-        if not self.size.width:
+        """Add what is new (or rebuild); does nothing while hidden (it rebuilds when shown)."""
+        width = self.scrollable_content_region.width
+        if not width or not is_displayed(self):
             self._dirty = True
             return
-        if self._dirty:
+        events = self.board.drill.timeline.events
+        if self._dirty or width != self._width:
             self._dirty = False
-            self.clear()
-            new = self.board.events(self.kinds, limit=self.max_lines or MAX_LINES)
+            self._width, self._style = width, self.rich_style
+            self.lines = []
+            self._following = True
+            new = self.board.events(self.kinds, limit=self.max_lines)
         else:
             new = [e for e in events[self._seq:] if matches(e.kind, self.kinds)]
         self._seq = len(events)
-        lines = [fmt.event_line(event) for event in new[-(self.max_lines or MAX_LINES):]]
-        if lines:
-            self.write(Text("\n").join(lines))  # one write: one layout of the log per tick
+        if new or not self.lines:
+            self._add(new[-self.max_lines:])
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._line_style = self.rich_style  # once per render: it walks every ancestor
-        return super().render_lines(crop)
+    def _add(self, events: list[Event]) -> None:
+        for event in events:
+            self.lines.extend(event_strips(event, self._width, self._style))
+        excess = len(self.lines) - self.max_lines
+        if excess > 0:
+            del self.lines[:excess]
+        self.virtual_size = Size(self._width, len(self.lines))
+        if self._following:
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
+        elif excess > 0:  # keep the lines being read in view as older ones go
+            self.scroll_to(y=max(0, self.scroll_y - excess), animate=False, immediate=True)
+        self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._following = new_value >= self.max_scroll_y
 
     def render_line(self, y: int) -> Strip:
-        """RichLog's, with the style of the render under way."""
-        scroll_x, scroll_y = self.scroll_offset
-        line = self._render_line(scroll_y + y, scroll_x, self.scrollable_content_region.width)
-        return line.apply_style(self._line_style)
-
-    def _render_line(self, y: int, scroll_x: int, width: int) -> Strip:
-        """RichLog's (Textual 8.2), with the style of the render under way."""
-        if y >= len(self.lines):
-            return Strip.blank(width, self._line_style)
-        key = (y + self._start_line, scroll_x, width, self._widest_line_width)
-        if key in self._line_cache:
-            return self._line_cache[key]
-        line = self.lines[y].crop_extend(scroll_x, scroll_x + width, self._line_style)
-        self._line_cache[key] = line
-        return line
+        index = self.scroll_offset.y + y
+        if index < len(self.lines):
+            return self.lines[index]
+        return Strip.blank(self._width, self._style)
 
 
-class TimelineView(Vertical):
+class TimelineView(FrameView, Vertical):
     DEFAULT_CLASSES = "timeline"
 
     def __init__(self, board: Board, **kwargs: object) -> None:
