@@ -252,7 +252,7 @@ def test_each_slo_shows_its_budget_burn_as_it_grows(loaded: LoadedScenario) -> N
             assert spark.data == [percent for _, percent in burn] and len(spark.data) == 21
             assert spark.data[-1] > 100 * spark.data[9]  # the GPU failure at T+10m burns the budget
             text = screen_text(app)
-            assert "SLO chat-llm-availability" in text and f"budget ░░░░░░░░ {burn[-1][1]:.2f}% burn ▁" in text
+            assert "SLO chat-llm-availability" in text and f"budget ░░░░░░░░ {burn[-1][1]:6.2f}% burn ▁" in text
             app.advance_to(21 * 60)
             await pilot.pause()
             assert len(spark.data) == 22 and spark.data[-1] == burn[-1][1]
@@ -380,6 +380,32 @@ def test_the_incident_panel_lists_the_newest_hypotheses(loaded: LoadedScenario) 
             text = screen_text(app)
             assert "(2 earlier on the timeline)" in text
             assert text.count("• gpu_xid on node/gpu-serve-") == 6
+
+    run(play)
+
+
+def test_the_alerts_table_keeps_up_with_values_states_and_new_alerts(loaded: LoadedScenario) -> None:
+    from tabletop.tui import format as fmt
+    from tabletop.tui.widgets.alerts import AlertsTable
+
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await started(pilot)
+            await pilot.press("2")
+            table = app.main.query_one(AlertsTable)
+            seen_values, seen_sets = set(), set()
+            for second in range(10 * 60, 20 * 60, 30):
+                app.advance_to(second)
+                await pilot.pause()
+                alerts = sorted(session.board.alerts(), key=lambda a: (a.state != "firing", a.since, a.name))
+                shown = [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+                assert shown == [[a.state, a.name, fmt.clock(a.since), fmt.number(a.value), a.summary] for a in alerts]
+                seen_sets.add(tuple((a.name, a.state) for a in alerts))
+                seen_values.add(tuple(fmt.number(a.value) for a in alerts))
+            assert len(seen_sets) > 2 and len(seen_values) > len(seen_sets)  # both paths were taken
 
     run(play)
 

@@ -20,10 +20,16 @@ def same_shape(before: Text | None, after: Text) -> bool:
         len(line) for line in after.plain.split("\n")]
 
 
+def fixed_size(widget: Static) -> bool:
+    """Its stylesheet sets both its width and height, so its content cannot change its size."""
+    width, height = widget.styles.width, widget.styles.height
+    return width is not None and height is not None and not width.is_auto and not height.is_auto
+
+
 def show_text(widget: Static, shown: Text | None, text: Text) -> Text:
     """Put ``text`` in ``widget`` if it differs from what is ``shown``; returns what is shown now."""
     if text != shown:
-        widget.update(text, layout=not same_shape(shown, text))
+        widget.update(text, layout=not fixed_size(widget) and not same_shape(shown, text))
     return text
 
 

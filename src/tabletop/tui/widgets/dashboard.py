@@ -28,6 +28,7 @@ class IndicatorRow(Horizontal):
         super().__init__()
         self.indicator = indicator
         self._last: tuple | None = None
+        self._label: Text | None = None
 
     def compose(self) -> ComposeResult:
         self.label = Static("", classes="indicator-label")
@@ -51,7 +52,7 @@ class IndicatorRow(Horizontal):
         label.append("\n")
         label.append(fmt.number(latest), style="bold red" if breached else "green")
         label.append(f"  alert {indicator.op} {fmt.number(indicator.threshold)}", style="dim")
-        self.label.update(label, layout=False)  # the label's size is fixed (tabletop.tcss)
+        self._label = show_text(self.label, self._label, label)
         self.spark.data = [v for _, v in points if v is not None]
         mark(self, "-breached", breached)
 
@@ -109,7 +110,7 @@ def budget_bar(burned_percent: float, width: int) -> Text:
     text.append("budget ")
     text.append("█" * filled, style="red" if burned_percent >= 50 else "yellow")
     text.append("░" * (width - filled), style="dim")
-    text.append(f" {burned_percent:.2f}% ")
+    text.append(f" {burned_percent:6.2f}% ")  # a steady width: the bar's size never changes the layout
     text.append("burn ", style="dim")
     return text
 
