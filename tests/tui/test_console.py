@@ -410,6 +410,25 @@ def test_the_alerts_table_keeps_up_with_values_states_and_new_alerts(loaded: Loa
     run(play)
 
 
+def test_the_timeline_takes_a_new_theme(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await started(pilot)
+            app.advance_to(12 * 60)
+            side = app.main.query_one("#side-timeline", TimelineLog)
+            await wait_for(pilot, lambda: len(side.lines) > 5)
+            dark = side.lines[0].render(app.console)
+            app.theme = "textual-light"
+            await wait_for(pilot, lambda: side.lines[0].render(app.console) != dark)
+            background = side.rich_style.bgcolor
+            assert all(segment.style.bgcolor == background for line in side.lines for segment in line)
+
+    run(play)
+
+
 def test_tiny_terminals_and_resizes_do_not_break_it(loaded: LoadedScenario) -> None:
     session = new_session(loaded)
 

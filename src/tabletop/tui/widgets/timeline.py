@@ -84,7 +84,9 @@ class TimelineLog(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._dirty = True  # a theme or focus change: the held lines carry the old style
+        if self._width and self.rich_style != self._style:  # a theme or focus change
+            self._dirty = True  # the held lines carry the old style: rebuild them
+            self.call_later(self.sync)
 
     def sync(self) -> None:
         """Add what is new (or rebuild); does nothing while hidden (it rebuilds when shown)."""
