@@ -75,7 +75,7 @@ def slice_runs(runs: list[Run], start: int, end: int) -> list[Run]:
         if stop > start and offset < end:
             piece = text[max(0, start - offset):end - offset]
             if piece:
-                pieces.append((piece.replace("\n", ""), style))
+                pieces.append((piece, style))
         offset = stop
         if offset >= end:
             break
