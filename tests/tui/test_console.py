@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.widgets import Sparkline
 
 from tabletop.scenario.loader import LoadedScenario
+from tabletop.tui import format as fmt
 from tabletop.tui.dialogs.choice import ChoiceDialog
 from tabletop.tui.dialogs.confirm import ConfirmDialog
 from tabletop.tui.dialogs.handoff import HandoffDialog
@@ -15,6 +16,7 @@ from tabletop.tui.screens.end import EndScreen
 from tabletop.tui.screens.facilitator import FacilitatorScreen
 from tabletop.tui.screens.help import HelpScreen
 from tabletop.tui.screens.main import MainScreen
+from tabletop.tui.widgets.alerts import AlertsTable
 from tabletop.tui.widgets.investigate import InvestigateView
 from tabletop.tui.widgets.pager import PagerPanel
 from tabletop.tui.widgets.timeline import MAX_LINES, TimelineLog
@@ -385,9 +387,6 @@ def test_the_incident_panel_lists_the_newest_hypotheses(loaded: LoadedScenario) 
 
 
 def test_the_alerts_table_keeps_up_with_values_states_and_new_alerts(loaded: LoadedScenario) -> None:
-    from tabletop.tui import format as fmt
-    from tabletop.tui.widgets.alerts import AlertsTable
-
     session = new_session(loaded)
 
     async def play() -> None:
