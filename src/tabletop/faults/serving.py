@@ -34,7 +34,7 @@ class MemoryLeakFault(ActiveFault):
             if pod.version == self.version and pod.alive:
                 pod.leak_per_second = per_second
                 pod.leak_start = self.fleet.now
-                kubelet.after(self.fleet, pod, headroom / per_second, lambda pod=pod: deployment.oom(pod))
+                kubelet.during_container(self.fleet, pod, headroom / per_second, lambda pod=pod: deployment.oom(pod))
         return {"version": self.version, "rate_per_hour": self.spec.rate_per_hour}
 
     def impact_over(self) -> bool:

@@ -147,7 +147,7 @@ class Deployment:
         kubelet.after(fleet, pod, self.load_time(pod), lambda: kubelet.mark_ready(fleet, pod))
         if pod.leak_per_second > 0:
             headroom = self.spec.memory_limit - pod.memory_base
-            kubelet.after(fleet, pod, max(headroom / pod.leak_per_second, 1.0), lambda: self.oom(pod))
+            kubelet.during_container(fleet, pod, max(headroom / pod.leak_per_second, 1.0), lambda: self.oom(pod))
 
     def oom(self, pod: Pod) -> None:
         limit_gib = self.spec.memory_limit / 2**30

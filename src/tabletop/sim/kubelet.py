@@ -39,6 +39,20 @@ def after(fleet: "Fleet", pod: Pod, delay: float, action: Callable[[], None]) ->
     fleet.later(delay, _guarded(pod, action))
 
 
+def during_container(fleet: "Fleet", pod: Pod, delay: float, action: Callable[[], None]) -> None:
+    """Run ``action`` in ``delay`` seconds if the container running now is still running then.
+
+    Unlike ``after``, the pod turning Ready in between does not cancel it: this is for what
+    happens inside a running container (a leak reaching its memory limit)."""
+    started = pod.container_started_at
+
+    def run() -> None:
+        if pod.container_started_at == started and pod.state in (PodState.LOADING, PodState.READY):
+            action()
+
+    fleet.later(delay, run)
+
+
 def bind(fleet: "Fleet", pod: Pod, node: Node, gpus: list[Gpu]) -> None:
     pod.node = node
     pod.ip = node.next_pod_ip()
