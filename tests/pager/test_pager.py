@@ -75,6 +75,39 @@ def test_group_wait_then_one_page_for_the_group() -> None:
     assert rec.kinds()[-1] == "page.alert_added"
 
 
+def test_no_page_for_a_group_that_resolved_within_group_wait() -> None:
+    """Alertmanager sends nothing for a group whose alerts all resolved before group_wait ended,
+    also when the last one resolves at the very instant the wait ends; the timeline says why."""
+    env, pager, rec = make()
+    pager.alert_firing("ChatLLMHighErrorRate", SERVING, {"summary": "errors"})
+    pager.alert_firing("ChatLLMLatencyHigh", LATENCY, {})
+    env.run(until=10)
+    pager.alert_resolved("ChatLLMHighErrorRate", SERVING)
+    env.timeout(20).callbacks.append(lambda _: pager.alert_resolved("ChatLLMLatencyHigh", LATENCY))  # at the wait's end
+    env.run(until=100)
+    assert rec.kinds() == ["page.withheld"]
+    [(t, withheld)] = rec.of("page.withheld")
+    assert t == 30.0 and withheld == {
+        "policy": "serving-oncall", "group": {"team": "serving"}, "alerts": ["ChatLLMHighErrorRate", "ChatLLMLatencyHigh"],
+        "reason": "resolved_before_group_wait", "group_wait": 30.0,
+    }
+    assert pager.pages == []
+    pager.alert_firing("ChatLLMHighErrorRate", SERVING, {})  # firing again waits group_wait afresh, then pages
+    env.run(until=131)
+    assert rec.kinds()[-2:] == ["page.triggered", "page.notified"] and rec.of("page.triggered")[0][0] == 130.0
+
+
+def test_a_group_pages_when_one_of_its_alerts_still_fires_at_group_wait() -> None:
+    env, pager, rec = make()
+    pager.alert_firing("ChatLLMHighErrorRate", SERVING, {"summary": "errors"})
+    pager.alert_firing("ChatLLMLatencyHigh", LATENCY, {"summary": "slow"})
+    env.run(until=10)
+    pager.alert_resolved("ChatLLMHighErrorRate", SERVING)
+    env.run(until=31)
+    assert rec.kinds() == ["page.triggered", "page.notified"]
+    assert rec.of("page.triggered")[0][1]["alerts"] == ["ChatLLMLatencyHigh"]
+
+
 def test_unacknowledged_page_escalates_through_levels_and_repeats_once() -> None:
     env, pager, rec = make()
     pager.alert_firing("ChatLLMHighErrorRate", SERVING, {})

@@ -35,6 +35,8 @@ KINDS: dict[str, str] = {
     # pager
     "page.triggered": "page, policy, group (group_by labels), alerts [alertname], title",
     "page.alert_added": "page, alertname, labels",
+    "page.withheld": "policy, group (group_by labels), alerts [alertname], reason (resolved_before_group_wait), "
+    "group_wait (seconds): a group whose alerts all resolved before its group_wait ended sends no page",
     "page.notified": "page, level (1-based), loop, targets [participant ids], ack_timeout",
     "page.escalated": "page, from_level, to_level, loop, reason (ack_timeout|manual)",
     "page.acknowledged": "page, by, level",

@@ -1,7 +1,10 @@
 """Pages: triggered → acknowledged → resolved, escalating through policy levels on ack timeout.
 
 Firing alerts are routed to an escalation policy and grouped (Alertmanager ``group_by``); a
-group's first alert pages after ``group_wait``, later ones join the open page. An unacknowledged
+group's first alert pages after ``group_wait``, later ones join the open page. As in
+Alertmanager, a group whose alerts all resolved before its ``group_wait`` ended sends nothing:
+``page.withheld`` records that and why. The flush comes after any rule evaluation of the same
+instant, so an alert resolving exactly when the wait ends counts as resolved. An unacknowledged
 page moves to the next level after the level's ``ack_timeout`` and starts over from the first
 level ``repeats`` times. Rota shift changes move open pages from the outgoing to the incoming
 person unless someone already handed them over.
@@ -20,7 +23,7 @@ from tabletop.pager.rota import on_call, shift_changes
 from tabletop.pager.routing import route
 from tabletop.scenario.model import Scenario
 from tabletop.scenario.oncall import EscalationPolicy, Rota
-from tabletop.timers import later
+from tabletop.timers import AFTER_SAME_INSTANT, later
 
 Record = Callable[..., Any]
 """``record(kind, data, actor=None)`` appends a timeline event."""
@@ -67,6 +70,8 @@ class Pager:
         self.pages: list[Page] = []
         self._open: dict[tuple[str, tuple[tuple[str, str], ...]], Page] = {}
         self._waiting: dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[str, dict[str, str], dict[str, str]]]] = {}
+        self._waited: dict[tuple[str, tuple[tuple[str, str], ...]], set[str]] = {}
+        """Alert names that joined each waiting group (also those that resolved meanwhile)."""
         for rota in scenario.rotas:
             self._schedule_next_shift_change(rota)
 
@@ -88,9 +93,11 @@ class Pager:
                 continue
             if key in self._waiting:
                 self._waiting[key].append((alertname, labels, annotations))
+                self._waited[key].add(alertname)
                 continue
             self._waiting[key] = [(alertname, labels, annotations)]
-            later(self.env, self.scenario.routing.group_wait, lambda key=key: self._trigger(key))
+            self._waited[key] = {alertname}
+            later(self.env, self.scenario.routing.group_wait, lambda key=key: self._trigger(key), AFTER_SAME_INSTANT)
 
     def alert_resolved(self, alertname: str, labels: dict[str, str]) -> None:
         alert_key = (alertname, tuple(sorted(labels.items())))
@@ -102,9 +109,14 @@ class Pager:
 
     def _trigger(self, key: tuple[str, tuple[tuple[str, str], ...]]) -> None:
         alerts = self._waiting.pop(key, [])
-        if not alerts:
-            return
+        names = self._waited.pop(key, set())
         policy_id, group = key
+        if not alerts:
+            self.record("page.withheld", {
+                "policy": policy_id, "group": dict(group), "alerts": sorted(names), "reason": "resolved_before_group_wait",
+                "group_wait": self.scenario.routing.group_wait,
+            })
+            return
         first_name, _, first_annotations = alerts[0]
         page = Page(
             id=f"P{len(self.pages) + 1}", policy=self.policies[policy_id], group=dict(group),

@@ -45,6 +45,7 @@ _TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "page.acknowledged": lambda d: f"page {d.get('page')} acknowledged by {d.get('by')}",
     "page.reassigned": lambda d: f"page {d.get('page')} moved from {d.get('from')} to {d.get('to')} ({d.get('reason')})",
     "page.handoff": _handoff,
+    "page.withheld": lambda d: f"no page for {', '.join(d.get('alerts') or [])}: resolved before group_wait ({d.get('group_wait')}s)",
     "page.resolved": lambda d: f"page {d.get('page')} resolved ({d.get('reason')})",
     "rota.shift_change": lambda d: f"rota {d.get('rota')}: {d.get('from')} hands over to {d.get('to')}",
     "command": lambda d: _clip(d.get("line", "")),
