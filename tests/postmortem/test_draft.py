@@ -6,7 +6,7 @@ import yaml
 from tabletop.drill.timeline import Event
 from tabletop.postmortem.draft import write_postmortem
 from tabletop.scenario.model import Scenario
-from tabletop.scoring.score import score_drill
+from tabletop.scoring.score import render_markdown, score_drill
 
 from tests.scoring.drills import Drill, header, load_runbooks, load_scenario, rubric_for, strong, weak
 
@@ -184,4 +184,5 @@ def test_a_different_tiny_scenario_renders_sensibly() -> None:
     assert "GPU-hours lost: 10.70." in text
     assert "| mitigate | restart_training job/pretrain (done at T+00:20:00 by Sam Lee) | training | P1 |" in text
     assert "chat-llm" not in text and "gpu-serve" not in text
-    assert score.criterion("runbook_steps").rating == "P"
+    assert score.criterion("runbook_steps").rating == "N/A"  # the scenario has no runbook: not counted
+    assert "Not applicable to this drill, so left out of the total" in render_markdown(score)

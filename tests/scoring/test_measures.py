@@ -47,9 +47,9 @@ def test_an_unacknowledged_page_is_u_citing_the_page() -> None:
     assert "never acknowledged" in found.summary
 
 
-def test_no_page_at_all_is_u_without_evidence_and_says_so() -> None:
+def test_no_page_at_all_is_not_applicable_without_evidence_and_says_so() -> None:
     found = rate(Drill(), "time_to_acknowledge", target="5m")
-    assert (found.rating, found.evidence) == ("U", [])
+    assert (found.rating, found.evidence) == ("N/A", [])
     assert "No page" in found.summary
 
 
@@ -143,7 +143,7 @@ def test_handoffs_outside_the_incident_do_not_count() -> None:
     d.run(2000, "alice", "resolve", "incident.resolved", text="")
     handoff(d, 2100, status="y")
     found = rate(d, "handoff_note")
-    assert (found.rating, found.evidence) == ("P", [])
+    assert (found.rating, found.evidence) == ("N/A", [])
     assert "No hand-off" in found.summary
 
 

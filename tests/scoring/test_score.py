@@ -91,17 +91,20 @@ def test_a_drill_killed_mid_breach_rates_what_is_known() -> None:
 
 
 def test_an_empty_timeline_scores_zero_without_errors() -> None:
+    """Nothing happened, so nothing applied: every criterion N/A, a total of 0 and no division by zero."""
     score = _score([])
-    assert all(c.rating in "PSMU" for c in score.criteria)
-    assert score.criterion("time_to_acknowledge").rating == "U"
+    assert {c.rating for c in score.criteria} <= {"N/A", "P"}  # P: a killed drill with no breach burned no budget
+    assert score.criterion("time_to_acknowledge").rating == "N/A"
     assert score.criterion("time_to_acknowledge").evidence == ()
+    assert score.total == 0.0 or score.weight_counted > 0
 
 
 def test_to_json_is_stable_and_round_trips() -> None:
     first, second = _score(weak().events).to_json(), _score(weak().events).to_json()
     assert json.dumps(first) == json.dumps(second)
-    assert list(first) == ["scenario", "rubric", "total", "criteria"]
-    assert list(first["criteria"][0]) == ["id", "title", "measure", "weight", "rating", "points", "value", "summary", "why", "evidence"]
+    assert list(first) == ["scenario", "rubric", "total", "weight_counted", "weight_total", "criteria"]
+    assert list(first["criteria"][0]) == ["id", "title", "measure", "weight", "rating", "applicable", "points", "value",
+                                          "summary", "why", "evidence"]
     assert list(first["criteria"][0]["evidence"][0]) == ["seq", "t", "kind", "text"]
     assert json.loads(json.dumps(first)) == first
 

@@ -30,14 +30,13 @@ class Outputs:
         count = lambda kind: sum(1 for e in events if e.kind == kind)  # noqa: E731
         ended = next((e for e in reversed(events) if e.kind == "drill.ended"), None)
         failed = sum(ended.data["failed_requests"].values()) if ended else 0
-        ratings = {r: sum(1 for c in self.score.criteria if c.rating == r) for r in "PSMU"}
         header = drill.timeline.header
         return "\n".join([
             f"Drill {header.scenario_id} (seed {header.seed}, responder {header.responder}): "
             f"{format_duration(drill.now)} simulated in {elapsed:.2f} s",
             f"  faults injected {count('fault.injected')}, alerts fired {count('alert.firing')}, "
             f"pages {count('page.triggered')}, commands {count('command')}, failed requests {failed:,}",
-            f"  score {self.score.total:.1f}/100  (P {ratings['P']}, S {ratings['S']}, M {ratings['M']}, U {ratings['U']})",
+            f"  score {self.score.total:.1f}/100  ({', '.join(f'{r} {n}' for r, n in self.score.counts().items())})",
             f"  wrote {', '.join(str(f) for f in self.files)}",
         ])
 

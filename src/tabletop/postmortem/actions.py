@@ -51,7 +51,7 @@ def action_items(facts: Facts, score: Score) -> list[ActionItem]:
     for factor in facts.scenario.ground_truth.contributing_factors:
         items.append(ActionItem("prevent", f"Remove the contributing factor: {factor}", team, "P1", "contributing factor"))
     lead = facts.role_holder("incident_commander") or team
-    items += [_process(c, lead) for c in score.criteria if c.rating != "P"]
+    items += [_process(c, lead) for c in score.criteria if c.rating not in ("P", "N/A")]
     return items
 
 

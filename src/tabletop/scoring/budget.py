@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tabletop.drill.timeline import Event
 from tabletop.scenario.model import Scenario
-from tabletop.scoring.context import Assessment, Context, rate
+from tabletop.scoring.context import Assessment, Context, not_applicable, rate
 from tabletop.scoring.rubric import ErrorBudget
 
 
@@ -69,7 +69,7 @@ def error_budget(criterion: ErrorBudget, ctx: Context) -> Assessment:
     burns = budget_burn(ctx.scenario, ctx.events)
     if not burns:
         evidence = [ctx.ended.seq] if ctx.ended else []
-        return Assessment("P", None, "No SLO was measured in this drill, so no error budget could be burned.", evidence)
+        return not_applicable("The scenario has no SLO, so there was no error budget to protect.", evidence)
     worst = max(burns, key=lambda b: b.percent)
     target = criterion.target_percent
     b0, b1 = criterion.bands

@@ -28,6 +28,11 @@ class Assessment:
     """Seqs of the events that justify the rating; empty only when it rates something that never happened."""
 
 
+def not_applicable(summary: str, evidence: list[int] | None = None) -> Assessment:
+    """A criterion the drill gave no occasion for; the summary says why."""
+    return Assessment("N/A", None, summary, evidence or [])
+
+
 @dataclass(frozen=True)
 class Context:
     scenario: Scenario
@@ -56,9 +61,36 @@ class Context:
         return self.first("drill.ended")
 
     @cached_property
+    def incident_start(self) -> Event | None:
+        """When the incident began for the team: the first page; in a drill that paged nobody,
+        the first signal anyone watching could see (a firing alert, an SLO breach), else the
+        start of the impact. None when there was no incident at all."""
+        page = self.first("page.triggered")
+        if page is not None:
+            return page
+        signal = next((e for e in self.events if e.kind in ("alert.firing", "slo.breach_start")), None)
+        if signal is not None:
+            return signal
+        mark = self.milestones.impact_start
+        return next((e for e in self.events if e.seq == mark.seq), None) if mark else None
+
+    @cached_property
     def close(self) -> Event | None:
         """Where the incident stops being run: its resolution, else the drill's end (or last event)."""
         return self.first("incident.resolved") or self.ended or (self.events[-1] if self.events else None)
+
+
+def start_label(event: Event) -> str:
+    """What an incident start (``Context.incident_start``) or acknowledgement was, for summaries."""
+    if event.kind == "page.acknowledged":
+        return f"the first acknowledgement ({clock(event.t)})"
+    if event.kind == "page.triggered":
+        return f"the first page ({clock(event.t)})"
+    if event.kind == "alert.firing":
+        return f"the first firing alert, {event.data.get('alertname')} ({clock(event.t)}; no page was sent)"
+    if event.kind == "slo.breach_start":
+        return f"the first SLO breach ({clock(event.t)}; no page was sent)"
+    return f"the start of the impact ({clock(event.t)}; no page was sent)"
 
 
 def clock(t: float) -> str:

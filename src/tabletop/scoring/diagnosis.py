@@ -8,7 +8,7 @@ from tabletop.drill.events import responder_mitigations
 from tabletop.drill.timeline import Event
 from tabletop.scenario.model import ActionRef
 from tabletop.scenario.runbook import Runbook
-from tabletop.scoring.context import Assessment, Context, clock, plural, span, took
+from tabletop.scoring.context import Assessment, Context, clock, not_applicable, plural, span, start_label, took
 from tabletop.scoring.rubric import HarmfulActions, Hypothesis, Rating, RunbookSteps
 
 
@@ -26,6 +26,8 @@ def hypothesis(criterion: Hypothesis, ctx: Context) -> Assessment:
     fault = ctx.root_fault
     truth = f"{fault.kind} on {fault.target}"
     stated = ctx.of_kind("hypothesis")
+    if not stated and ctx.incident_start is None:
+        return not_applicable(f"No fault was injected and no page was sent, so there was no cause to find (it would have been {truth}).")
     if not stated:
         return Assessment("U", None, f"No hypothesis was stated; the root cause was {truth}.", [])
     verdicts = [verdict(e, ctx) for e in stated]
@@ -38,7 +40,7 @@ def hypothesis(criterion: Hypothesis, ctx: Context) -> Assessment:
         return Assessment("U", None, summary, [e.seq for e in stated])
     index = verdicts.index("correct")
     right, wrong = stated[index], stated[:index]
-    start = ctx.first("page.triggered")
+    start = ctx.incident_start
     delay = took(start.t, right.t) if start else None
     evidence = [e.seq for e in wrong] + [right.seq]
     rating: Rating
@@ -48,7 +50,8 @@ def hypothesis(criterion: Hypothesis, ctx: Context) -> Assessment:
         rating = "S"
     else:
         rating = "P"
-    details = [f"{span(abs(delay))} {'after' if delay >= 0 else 'before'} the first page"] if delay is not None else []
+    since = start_label(start).partition(" (")[0] if start is not None else ""
+    details = [f"{span(abs(delay))} {'after' if delay >= 0 else 'before'} {since}"] if delay is not None else []
     if wrong:
         details.append(f"after {plural(len(wrong), 'wrong hypothesis', 'wrong hypotheses')}")
     named = f"{clock(right.t)}, " + " and ".join(details) if details else clock(right.t)
@@ -68,7 +71,9 @@ def _runbook(criterion: RunbookSteps, ctx: Context) -> Runbook | None:
 def runbook_steps(criterion: RunbookSteps, ctx: Context) -> Assessment:
     runbook = _runbook(criterion, ctx)
     if runbook is None:
-        return Assessment("P", None, "The scenario has no runbook, so there were no steps to follow.", [])
+        return not_applicable("The scenario has no runbook, so there were no steps to follow.")
+    if ctx.incident_start is None and not ctx.of_kind("runbook.step"):
+        return not_applicable("No fault was injected and no page was sent, so the runbook was not needed.")
     required = criterion.required or [s.number for s in runbook.steps]
     done: dict[int, Event] = {}
     for event in ctx.of_kind("runbook.step"):
@@ -110,11 +115,10 @@ def _harm(event: Event, harmful: list[ActionRef]) -> ActionRef | None:
 def harmful_actions(criterion: HarmfulActions, ctx: Context) -> Assessment:
     applied = responder_mitigations(ctx.events)
     offending = [(e, ref) for e in applied if (ref := _harm(e, ctx.scenario.ground_truth.harmful))]
+    if not applied:
+        return not_applicable("No mitigation was applied, so no action could be judged harmful or safe.")
     if not offending:
-        summary = (
-            f"None of the mitigations applied ({len(applied)}) is on the ground truth's list of harmful actions."
-            if applied else "No mitigation was applied, so none made things worse."
-        )
+        summary = f"None of the mitigations applied ({len(applied)}) is on the ground truth's list of harmful actions."
         return Assessment("P", 0, summary, [e.seq for e in applied])
     rating: Rating = ("S", "M")[len(offending) - 1] if len(offending) <= 2 else "U"
     details = "; ".join(

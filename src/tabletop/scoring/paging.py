@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tabletop.drill.timeline import Event
-from tabletop.scoring.context import Assessment, Context, clock, plural
+from tabletop.scoring.context import Assessment, Context, clock, not_applicable, plural
 from tabletop.scoring.rubric import Escalation, HandoffNote, Rating
 
 _PARTS = ("status", "actions", "next")
@@ -14,7 +14,7 @@ def escalation(criterion: Escalation, ctx: Context) -> Assessment:
     """A page that cleared by itself before any acknowledgement timeout is not held against anyone."""
     pages = ctx.of_kind("page.triggered")
     if not pages:
-        return Assessment("P", 0, "No page was sent, so nothing needed escalating.", [])
+        return not_applicable("No page was sent, so there was no page to own or escalate.")
     timeouts = [e for e in ctx.of_kind("page.escalated") if e.data.get("reason") == "ack_timeout"]
     timed_out = {e.data.get("page") for e in timeouts}
     firsts = {p.data.get("page"): ctx.first("page.acknowledged", page=p.data.get("page")) for p in pages}
@@ -31,6 +31,9 @@ def escalation(criterion: Escalation, ctx: Context) -> Assessment:
     if not timeouts:
         owned = [e for e in firsts.values() if e is not None]
         quiet = [cleared[pid] for pid, ack in firsts.items() if ack is None]
+        if not owned:
+            return not_applicable(f"Every page ({len(pages)}) cleared by itself before its acknowledgement timeout, "
+                                  "so none needed owning or escalating.", [e.seq for e in quiet if e is not None])
         summary = f"Every acknowledged page ({len(owned)}) was acknowledged at the level first notified"
         summary += f"; {plural(len(quiet), 'page')} cleared before anyone had to." if quiet else "."
         return Assessment("P", 0, summary, [e.seq for e in owned + quiet if e is not None])
@@ -40,11 +43,11 @@ def escalation(criterion: Escalation, ctx: Context) -> Assessment:
 
 
 def _open_interval(ctx: Context) -> tuple[float, float] | None:
-    page = ctx.first("page.triggered")
-    if page is None:
+    start = ctx.incident_start
+    if start is None:
         return None
     resolved = ctx.first("incident.resolved")
-    return page.t, resolved.t if resolved else float("inf")
+    return start.t, resolved.t if resolved else float("inf")
 
 
 def _handoffs(ctx: Context) -> list[Event]:
@@ -74,7 +77,7 @@ def _complete_parts(event: Event, min_words: int) -> list[str]:
 def handoff_note(criterion: HandoffNote, ctx: Context) -> Assessment:
     handoffs = _handoffs(ctx)
     if not handoffs:
-        return Assessment("P", None, "No hand-off happened while the incident was open, so no note was needed.", [])
+        return not_applicable("No hand-off or shift change happened while the incident was open, so no note was needed.")
     judged = [(event, _complete_parts(event, criterion.min_words)) for event in handoffs]
     weakest = min(len(parts) for _, parts in judged)
     rating: Rating = ("U", "M", "S", "P")[weakest]

@@ -2,7 +2,9 @@
 
 HSEEP ratings: P performed without challenges, S performed with some challenges, M performed
 with major challenges, U unable to be performed. A criterion earns ``points[rating]`` percent
-of its weight; the total is scaled to 0-100.
+of its weight; the total is scaled to 0-100. A criterion that cannot apply to the drill (no
+page to acknowledge, no runbook to follow, no hand-off to judge) is rated N/A and left out of
+the total, so a drill is scored only on what it asked of the team.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from pydantic import Field, model_validator
 from tabletop.scenario.oncall import Role
 from tabletop.scenario.types import Duration, Model
 
-Rating = Literal["P", "S", "M", "U"]
+Rating = Literal["P", "S", "M", "U", "N/A"]
 RATINGS: tuple[str, ...] = ("P", "S", "M", "U")
+"""The ratings that earn points; N/A (not applicable) is outside the total."""
+NOT_APPLICABLE: Rating = "N/A"
 
 
 class CriterionBase(Model):

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from tabletop.drill.timeline import Event
-from tabletop.scoring.context import Assessment, Context, clock, plural, rate, span, took
+from tabletop.scoring.context import Assessment, Context, clock, not_applicable, plural, rate, span, start_label, took
 from tabletop.scoring.rubric import Rating, RolesAssigned, StatusUpdates
 
 
 def _anchor(ctx: Context) -> Event | None:
-    """The first acknowledgement, else the first page: when running the incident starts."""
-    return ctx.first("page.acknowledged") or ctx.first("page.triggered")
+    """When running the incident starts: the first acknowledgement, else the first page, else
+    (nobody was paged) the start of the impact."""
+    return ctx.first("page.acknowledged") or ctx.incident_start
+
+
+
 
 
 def roles_assigned(criterion: RolesAssigned, ctx: Context) -> Assessment:
     anchor = _anchor(ctx)
-    deadline = anchor.t + criterion.within if anchor else float("inf")
+    if anchor is None:
+        return not_applicable("No fault was injected and no page was sent, so there was no incident to staff.")
+    deadline = anchor.t + criterion.within
     held: dict[str, Event] = {}
     for event in ctx.of_kind("role.assigned"):
         held.setdefault(str(event.data.get("role")), event)
@@ -31,24 +37,19 @@ def roles_assigned(criterion: RolesAssigned, ctx: Context) -> Assessment:
         rating = "S"
     else:
         rating = "M"
-    if anchor is None:
-        since = "the drill (no page was sent)"
-    else:
-        what = "acknowledgement" if anchor.kind == "page.acknowledged" else "page"
-        since = f"{span(criterion.within)} of the first {what} ({clock(anchor.t)})"
-    parts = [f"{on_time} of {len(roles)} roles were held within {since}"]
+    parts = [f"{on_time} of {len(roles)} roles were held within {span(criterion.within)} of {start_label(anchor)}"]
     if late:
         parts.append("late: " + ", ".join(f"{r} ({clock(held[r].t)})" for r in late))
     if missing:
         parts.append("never assigned: " + ", ".join(missing))
-    evidence = ([anchor.seq] if anchor else []) + sorted(held[r].seq for r in roles if r in held)
+    evidence = [anchor.seq] + sorted(held[r].seq for r in roles if r in held)
     return Assessment(rating, on_time, "; ".join(parts) + ".", evidence)
 
 
 def status_updates(criterion: StatusUpdates, ctx: Context) -> Assessment:
     anchor, close = _anchor(ctx), ctx.close
     if anchor is None or close is None:
-        return Assessment("U", None, "No page was sent, so there was no incident to report on.", [])
+        return not_applicable("No fault was injected and no page was sent, so there was no incident to report on.")
     updates = [e for e in ctx.of_kind("status.update") if anchor.t <= e.t <= close.t]
     points = [anchor, *updates, close]
     start, end = max(zip(points, points[1:]), key=lambda pair: took(pair[0].t, pair[1].t))

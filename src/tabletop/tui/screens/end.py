@@ -20,7 +20,7 @@ from tabletop.tui.widgets.markdown import LazyMarkdown
 if TYPE_CHECKING:
     from tabletop.tui.app import TabletopApp
 
-RATING_STYLE = {"P": "bold green", "S": "bold yellow", "M": "bold dark_orange", "U": "bold red"}
+RATING_STYLE = {"P": "bold green", "S": "bold yellow", "M": "bold dark_orange", "U": "bold red", "N/A": "dim"}
 
 
 class ScoreTable(DataTable):
@@ -40,12 +40,12 @@ class ScoreTable(DataTable):
         self.add_column("points", width=7)
         self.add_column("evidence", width=evidence_width)
         for c in criteria:
-            evidence = "; ".join(f"#{e.seq} {fmt.clock(e.t)} {e.text}" for e in c.evidence[:3]) or "none (did not happen)"
+            evidence = "; ".join(f"#{e.seq} {fmt.clock(e.t)} {e.text}" for e in c.evidence[:3]) or "no evidence"
             if len(c.evidence) > 3:
                 evidence += f"; +{len(c.evidence) - 3} more"
             self.add_row(
                 Text(c.title), Text(c.rating, style=RATING_STYLE.get(c.rating, "")),
-                f"{c.points:.1f}/{c.weight:g}", Text(f"{c.summary} — {evidence}"), height=None,
+                f"{c.points:.1f}/{c.weight:g}" if c.applicable else "n/a", Text(f"{c.summary} — {evidence}"), height=None,
             )
 
 
@@ -69,12 +69,12 @@ class EndScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         score = self.outputs.score
         session = self.app.session
-        ratings = {r: sum(1 for c in score.criteria if c.rating == r) for r in "PSMU"}
         header = Text()
         header.append(f" Drill ended ({self.reason}) at {fmt.clock(session.now)} ", style="bold reverse")
         header.append(f"  Score {score.total:.1f} / 100", style="bold")
-        header.append("  " + "  ".join(f"{r} {n}" for r, n in ratings.items()), style="dim")
-        header.append("   (P " + RATING_MEANING["P"] + "; S some, M major challenges; U unable)", style="dim")
+        header.append("  " + "  ".join(f"{r} {n}" for r, n in score.counts().items()), style="dim")
+        unable = "U unable; N/A not counted" if score.not_applicable else "U unable"
+        header.append("   (P " + RATING_MEANING["P"] + f"; S some, M major challenges; {unable})", style="dim")
         yield Static(header, id="end-header")
         with TabbedContent(id="end-tabs", initial="end-score"):
             with TabPane("1 Score", id="end-score"):
