@@ -140,8 +140,10 @@ def _handoff(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tupl
 def _resolve(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[str, str]:
     if drill.incident.resolved:
         raise Refusal("the incident is already resolved")
-    if not drill.pager.pages:
-        raise Refusal("there is no incident to resolve: nobody has been paged")
+    incident = drill.incident
+    if not drill.pager.pages and not (incident.roles or incident.severity or incident.hypotheses or incident.status_updates):
+        raise Refusal("there is no incident to resolve: nobody has been paged and nobody has taken command "
+                      "(an unpaged incident starts with `assign incident_commander ...` or `severity ...`)")
     drill.incident.resolved_at = drill.now
     _effect(drill, "incident.resolved", actor, seq, text=args.get("text", ""))
     pages = drill.pager.resolve_all()

@@ -7,6 +7,7 @@ from fnmatch import fnmatch
 from typing import TYPE_CHECKING
 
 from tabletop.drill.timeline import Event
+from tabletop.pager.rota import on_call
 from tabletop.scenario.chaos import root_cause
 from tabletop.sim.pod import Pod, PodState
 from tabletop.timers import later
@@ -91,13 +92,38 @@ class Knowledge:
         return cause, deployment
 
     def incident_over(self) -> bool:
-        """No SLO breached for five minutes and the first page's alerts all cleared."""
+        """No SLO breached for five minutes, no page waiting for an owner, and the root cause's
+        impact over: the fault mitigated or ended (an engineer sees its signals clear) or, for a
+        root cause the fault catalog does not follow (an experiment), the first page's alerts cleared."""
         drill = self.drill
         if any(state.in_breach for state in drill.slo.states):
             return False
         breaches = [e.t for e in drill.timeline.events if e.kind in ("slo.breach_start", "slo.breach_end")]
         if breaches and drill.now - breaches[-1] < 300:
             return False
+        if any(p.open and p.state == "triggered" for p in drill.pager.pages):
+            return False
+        status = drill.injector.status(self.root_fault.id)
+        if status is not None:
+            return status in ("mitigated", "ended")
         first = drill.pager.pages[0] if drill.pager.pages else None
-        unowned = any(p.open and p.state == "triggered" for p in drill.pager.pages)
-        return first is not None and (not first.open or not first.alerts) and not unowned
+        return first is not None and (not first.open or not first.alerts)
+
+    def on_call(self) -> str:
+        """Who a page would reach first now: the first level of the policy the scenario's routes
+        lead to, else the first rota's on-call, else the first participant."""
+        scenario = self.drill.scenario
+        policies = {p.id: p for p in scenario.escalation_policies}
+        routed = [r.policy for r in scenario.routing.routes if r.policy] + [scenario.routing.policy]
+        policy = next((policies[p] for p in routed if p in policies), None) or next(iter(policies.values()), None)
+        rotas = {r.id: r for r in scenario.rotas}
+        wall = self.drill.pager.wall()
+        for target in (policy.levels[0].notify if policy and policy.levels else []):
+            kind, _, name = target.partition("/")
+            if kind == "rota" and name in rotas:
+                return on_call(rotas[name], wall)
+            if kind == "participant":
+                return name
+        if scenario.rotas:
+            return on_call(scenario.rotas[0], wall)
+        return scenario.participants[0].id

@@ -5,6 +5,12 @@ step by step (filling its placeholders from the ground truth), states the right 
 before changing anything, waits for replacements before taking more capacity away, posts a
 status update every ten minutes, answers stakeholders, hands the pager over with a full note
 before a shift change, and resolves once the impact has been over for five minutes.
+
+It does not need a page: like an engineer watching the dashboards, the person on call notices
+the first firing alert or SLO breach within a couple of minutes and takes command. Without a
+runbook it applies the ground truth's fixes one at a time in a safe order (guard rails and added
+capacity first, a drain last), never taking a serving replica away while its deployment is
+short of ready replicas.
 """
 
 from __future__ import annotations
@@ -15,11 +21,20 @@ from tabletop.drill.events import responder_mitigations
 from tabletop.drill.responders.base import Knowledge, Responder
 from tabletop.drill.timeline import Event
 from tabletop.pager.rota import on_call, shift_changes
+from tabletop.scenario.model import ActionRef
 from tabletop.scenario.runbook import RunbookStep
 from tabletop.sim.action_specs import ACTIONS
 
 STEP_GAP = 75.0
 STATUS_EVERY = 600.0
+NOTICE_DELAY = (60.0, 150.0)
+"""Seconds between a signal (a firing alert, an SLO breach) and the on-call noticing it unpaged."""
+FIX_GAP = 45.0
+CAPACITY_WAIT = 900.0
+"""Longest wait for replacements before a disruptive fix goes ahead anyway."""
+FIX_ORDER = {"cordon": 0, "scale": 0, "shed_load": 0, "drain": 2, "reboot": 3}
+"""Safe order of fixes: guard rails and capacity first, drains and reboots last; others between (1)."""
+DISRUPTIVE = ("drain", "reboot", "delete_pod", "evict", "rollout_restart")
 MUTATING_KUBECTL = ("kubectl drain", "kubectl cordon", "kubectl uncordon", "kubectl delete", "kubectl rollout", "kubectl scale")
 
 
@@ -34,6 +49,7 @@ class ExpertResponder(Responder):
         self.resolved = False
         self.runbook = next(iter(self.drill.runbooks.values()), None)
         self.fixes_applied = False
+        self.noticing = False
         self.last_status = -STATUS_EVERY
         self._plan_handoffs()
 
@@ -55,7 +71,10 @@ class ExpertResponder(Responder):
     # reacting to the timeline -------------------------------------------------------------------------
     def observe(self, event: Event) -> None:
         data = event.data
-        if event.kind == "page.notified" and data["page"] not in self.acking:
+        if event.kind in ("alert.firing", "slo.breach_start") and self.lead is None and not self.noticing:
+            self.noticing = True
+            self.wake(self.rng.uniform(*NOTICE_DELAY), self._notice)
+        elif event.kind == "page.notified" and data["page"] not in self.acking:
             self.acking.add(data["page"])
             self.do(40 + self.rng.uniform(0, 20), data["targets"][0], f"ack {data['page']}")
         elif event.kind == "page.acknowledged" and self.lead is None:
@@ -65,6 +84,14 @@ class ExpertResponder(Responder):
         elif event.kind == "inject.delivered" and data["expects_reply"]:
             self.do(90, self.role("comms"), f"reply {data['inject']} 'Yes, this is a {self.drill.scenario.ground_truth.severity} incident "
                     f"and we are on it. Cause identified, capacity is being restored; next update within 10 minutes.'")
+
+    def _notice(self) -> None:
+        """Nobody was paged (yet) but the dashboards show trouble: the on-call takes command."""
+        if self.lead is not None:
+            return
+        who = self.know.on_call()
+        self.do(1, who, "note 'Signals show impact (firing alerts / SLO burn) but nobody was paged; taking command'")
+        self._take_command(who)
 
     def _take_command(self, lead: str) -> None:
         self.lead = lead
@@ -124,14 +151,37 @@ class ExpertResponder(Responder):
         self.fixes_applied = True
         if not self.hypothesis_stated:
             self._state_hypothesis(self.role("ops"))
-        for offset, fix in enumerate(self.know.fixes):
-            target = fix.target
-            if "*" in target:
-                pod = self.know.placeholder(ACTIONS[fix.action].target_kind)
-                if pod is None:
-                    continue
-                target = f"{ACTIONS[fix.action].target_kind}/{pod}"
-            self.do(30 * (offset + 1), self.role("ops"), f"mitigate {fix.action} {target}")
+        fixes = sorted(self.know.fixes, key=lambda fix: FIX_ORDER.get(fix.action, 1))
+        self.wake(30, lambda: self._apply_fix(fixes, 0, self.drill.now + 30))
+
+    def _apply_fix(self, fixes: list[ActionRef], index: int, since: float) -> None:
+        """Apply ``fixes[index]`` once it is safe, then go on with the next one."""
+        if index >= len(fixes):
+            return
+        fix = fixes[index]
+        target = fix.target
+        if "*" in target:
+            name = self.know.placeholder(ACTIONS[fix.action].target_kind)
+            if name is None:
+                self.wake(1, lambda: self._apply_fix(fixes, index + 1, self.drill.now))
+                return
+            target = f"{ACTIONS[fix.action].target_kind}/{name}"
+        if not self._safe_now(fix.action, target) and self.drill.now - since < CAPACITY_WAIT:
+            self.wake(30, lambda: self._apply_fix(fixes, index, since))
+            return
+        self.do(1, self.role("ops"), f"mitigate {fix.action} {target}")
+        self.wake(FIX_GAP, lambda: self._apply_fix(fixes, index + 1, self.drill.now))
+
+    def _safe_now(self, action: str, target: str) -> bool:
+        """A disruptive fix waits until serving is back at full strength, unless it only removes
+        a pod that serves nothing (a crash-looping replica)."""
+        if action not in DISRUPTIVE:
+            return True
+        if action in ("delete_pod", "evict"):
+            pod = self.drill.fleet.pods.get(target.partition("/")[2])
+            if pod is not None and not pod.ready:
+                return True
+        return self._capacity_restored()
 
     def _try_resolve(self, step: RunbookStep | None = None) -> None:
         if self.resolved:

@@ -3,13 +3,17 @@
 Misses the first page (it escalates), acknowledges slowly, guesses a wrong cause first and
 acts on it with one harmful change, skips the investigative runbook steps, assigns only the
 incident commander and late, posts a single status update, ignores stakeholders, lets the
-rota move the pager without a note (or hands over with a thin one), and resolves late.
+rota move the pager without a note (or hands over with a thin one), and resolves late. When
+nothing pages, the on-call only notices the dashboards twenty minutes into the trouble.
 """
 
 from __future__ import annotations
 
 from tabletop.drill.responders.base import Knowledge, Responder
 from tabletop.drill.timeline import Event
+
+NOTICE_DELAY = 1200.0
+"""Seconds from the first firing alert or SLO breach until an unpaged novice notices."""
 
 
 class NoviceResponder(Responder):
@@ -23,10 +27,14 @@ class NoviceResponder(Responder):
         self.acking: set[str] = set()
         self.incoming: str | None = None
         """Who came on call at the latest shift change."""
+        self.noticing = False
 
     def observe(self, event: Event) -> None:
         data = event.data
-        if event.kind == "page.notified" and data["page"] not in self.acking:
+        if event.kind in ("alert.firing", "slo.breach_start") and not self.noticing:
+            self.noticing = True
+            self.wake(NOTICE_DELAY, self._notice)
+        elif event.kind == "page.notified" and data["page"] not in self.acking:
             if data["level"] == 1 and data["loop"] == 0 and data["ack_timeout"] > 0:
                 return  # the first page goes unnoticed
             self.acking.add(data["page"])
@@ -38,6 +46,13 @@ class NoviceResponder(Responder):
         elif event.kind == "rota.shift_change":
             self.incoming = data["to"]
             self._thin_handoff()
+
+    def _notice(self) -> None:
+        if self.lead is not None:
+            return
+        self.lead = self.know.on_call()
+        self.do(1, self.lead, "note 'something looks off on the dashboards'")
+        self._muddle_through()
 
     def _thin_handoff(self) -> None:
         """Once a new primary is on call, pass the pager on with a one-line note."""
