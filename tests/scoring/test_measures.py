@@ -296,5 +296,56 @@ def test_a_killed_drill_without_breaches_says_no_burn_is_known() -> None:
     d = Drill()
     d.at(0, "drill.started")
     found = rate(d, "error_budget")
-    assert (found.rating, found.value, found.evidence) == ("P", None, [])
+    assert (found.rating, found.value, found.evidence) == ("N/A", None, [])
     assert "no SLO breach" in found.summary
+
+
+def unpaged() -> Drill:
+    """A drill whose alerts paged nobody: the fault, then a firing alert at 15m, then the team."""
+    d = Drill()
+    d.at(0, "drill.started")
+    d.key["fault"] = d.at(300, "fault.injected", fault="gpu-falls-off-bus", kind="gpu_xid", target="node/gpu-serve-2",
+                          description="", params={})
+    d.key["alert"] = d.at(900, "alert.firing", alertname="GPUXidError", labels={"severity": "warning"}, annotations={},
+                          value=79, group="gpu-health")
+    return d
+
+
+def test_an_unpaged_incident_is_timed_from_its_first_signal_and_has_nothing_to_acknowledge() -> None:
+    d = unpaged()
+    for t, role in ((1000, "incident_commander"), (1010, "ops"), (1020, "comms"), (1030, "scribe")):
+        assign(d, t, role)
+    resolved = d.run(900 + 3600, "alice", "resolve", "incident.resolved", text="done")
+    assert rate(d, "time_to_acknowledge", target="5m").rating == "N/A"
+    assert rate(d, "escalation").rating == "N/A"
+    found = rate(d, "time_to_resolve", target="1h")
+    assert (found.rating, found.value, found.evidence) == ("P", 3600, [d.key["alert"].seq, resolved.seq])
+    assert "the first firing alert, GPUXidError (T+00:15:00; no page was sent)" in found.summary
+    roles = rate(d, "roles_assigned", roles=["incident_commander", "ops", "comms", "scribe"], within="15m")
+    assert roles.rating == "P" and roles.evidence[0] == d.key["alert"].seq
+
+
+def test_an_unpaged_incident_nobody_worked_is_u_where_it_applied() -> None:
+    d = unpaged()
+    d.at(5400, "drill.ended", reason="duration", slos={}, failed_requests={}, gpu_hours_lost=0)
+    assert rate(d, "time_to_resolve", target="1h").rating == "U"
+    assert rate(d, "roles_assigned", roles=["incident_commander"], within="15m").rating == "U"
+    assert rate(d, "status_updates", interval="15m").rating == "U"
+    assert rate(d, "hypothesis", target="20m").rating == "U"
+    assert rate(d, "harmful_actions").rating == "N/A"  # doing nothing is not "avoiding harm"
+
+
+def test_pages_that_cleared_before_their_ack_timeout_ask_nothing_of_anyone() -> None:
+    d = Drill()
+    d.page(1000, "p1", timeout=300)
+    d.at(1100, "page.resolved", page="p1", reason="alerts_resolved")
+    assert rate(d, "time_to_acknowledge", target="5m").rating == "N/A"
+    assert rate(d, "escalation").rating == "N/A"
+
+
+def test_a_scenario_without_runbook_rates_runbook_use_not_applicable() -> None:
+    d = paged(60)
+    no_runbook = Context(SCENARIO, [], d.events)
+    found = assess(criterion("runbook_steps"), no_runbook)
+    assert (found.rating, found.evidence) == ("N/A", [])
+    assert "no runbook" in found.summary

@@ -93,10 +93,10 @@ def test_a_drill_killed_mid_breach_rates_what_is_known() -> None:
 def test_an_empty_timeline_scores_zero_without_errors() -> None:
     """Nothing happened, so nothing applied: every criterion N/A, a total of 0 and no division by zero."""
     score = _score([])
-    assert {c.rating for c in score.criteria} <= {"N/A", "P"}  # P: a killed drill with no breach burned no budget
+    assert {c.rating for c in score.criteria} == {"N/A"}
     assert score.criterion("time_to_acknowledge").rating == "N/A"
     assert score.criterion("time_to_acknowledge").evidence == ()
-    assert score.total == 0.0 or score.weight_counted > 0
+    assert score.total == 0.0 and score.weight_counted == 0
 
 
 def test_to_json_is_stable_and_round_trips() -> None:
@@ -129,3 +129,21 @@ def test_the_loaders_pieces_score_the_same() -> None:
     loaded = load(SCENARIO_PATH)
     events = weak().events
     assert score_drill(loaded.scenario, loaded.runbooks, loaded.rubric, events) == _score(events)
+
+
+def test_not_applicable_criteria_are_left_out_of_the_total_and_said_so() -> None:
+    """The strong drill without its hand-off: the hand-off note criterion cannot apply once no
+    hand-off and no shift change happen while the incident is open, so the total is the share
+    earned of the other criteria's weight, and score.md names what was left out and why."""
+    events = [e for e in strong().events if e.kind not in ("page.handoff", "rota.shift_change")]
+    score = _score(events)
+    handoff = score.criterion("handoff_note")
+    assert (handoff.rating, handoff.points, handoff.applicable) == ("N/A", 0.0, False)
+    assert score.weight_counted == sum(c.weight for c in RUBRIC.criteria) - handoff.weight
+    assert score.total == 100.0  # everything that applied was done well
+    assert score.counts()["N/A"] == 1
+    text = render_markdown(score)
+    assert f"| {handoff.title} | N/A | not counted ({handoff.weight:g}) |" in text
+    assert "Not applicable to this drill, so left out of the total" in text
+    assert f"- {handoff.title}: No hand-off or shift change happened" in text
+    assert score.to_json()["criteria"][[c.id for c in score.criteria].index("handoff_note")]["applicable"] is False

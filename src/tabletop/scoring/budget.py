@@ -81,8 +81,7 @@ def error_budget(criterion: ErrorBudget, ctx: Context) -> Assessment:
         summary = f"The drill burned {share}{most} (target {target:g}%)."
         return Assessment(rating, worst.percent, summary, evidence)
     if not evidence:
-        summary = "The drill stopped without its SLO summary and no SLO breach was recorded, so no budget burn is known."
-        return Assessment("P", None, summary, [])
+        return not_applicable("The drill stopped without its SLO summary and no SLO breach was recorded, so no budget burn is known.")
     still_open = [b.slo for b in burns if b.open_breach]
     caveat = f"; breaches of {', '.join(still_open)} were still open and are not counted" if still_open else ""
     summary = (
