@@ -253,12 +253,25 @@ def _describe(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tup
 def _mitigate(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[str, str]:
     params = args.get("params", {})
     start = len(drill.held or ())
+    touched = _touched(drill, args["target"])
     outcome = mitigations.apply(drill.fleet, args["action"], args["target"], params)
     if not outcome.ok:
         raise Refusal(outcome.message)
+    if actor != CHAOS:
+        drill.injector.mitigation_applied(seq, touched)
     _effect(drill, "mitigation.applied", actor, seq, before=start, action=args["action"], target=args["target"],
             params=params, changes=outcome.changes)
     return outcome.message, ""
+
+
+def _touched(drill: "Drill", target: str) -> frozenset[str]:
+    """What a mitigation on ``target`` acts on: the object, and for a pod its controller and node."""
+    found = drill.fleet.lookup(target)
+    refs = {target}
+    if target.startswith("pod/") and found is not None:
+        refs.add(getattr(found.owner, "ref", ""))
+        refs.add(found.node.ref if found.node is not None else "")
+    return frozenset(refs - {""})
 
 
 def _fault(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tuple[str, str]:

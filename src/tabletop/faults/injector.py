@@ -2,8 +2,11 @@
 
 A fault is injected at its ``when.at`` time, or at the first rule evaluation (not before
 ``when.after``) at which its ``when.condition`` returns samples. After every change in the
-fleet the injector asks each active fault whether its impact is over (``fault.mitigated``,
-credited to a command issued at that moment if there was one) and whether it has ended.
+fleet the injector asks each active fault whether its impact is over (``fault.mitigated``)
+and whether it has ended. The mitigation is credited to the command issued at that moment,
+else to the latest responder mitigation since the injection that touched the fault's target
+(a rollback or a failover takes effect minutes after its command). A fault whose duration is
+up has no impact left: it is recorded as mitigated (by no command) when it ends.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class FaultInjector:
         self._ended: set[str] = set()
         self.last_command: tuple[int, float] | None = None
         """(seq, time) of the latest responder command, to credit mitigations."""
+        self.mitigations: list[tuple[int, float, frozenset[str]]] = []
+        """(seq, time, objects touched) of each responder mitigation, to credit delayed effects."""
         for fault in faults:
             if fault.when.at is not None:
                 fleet.later(fault.when.at, lambda fault=fault: self.inject(fault))
@@ -77,11 +82,24 @@ class FaultInjector:
             return "waiting"
         return None
 
+    def mitigation_applied(self, seq: int, touched: frozenset[str]) -> None:
+        """A responder's mitigation (command ``seq``) changed the ``kind/name`` objects ``touched``."""
+        self.mitigations.append((seq, self.fleet.now, touched))
+
     def _expire(self, fault: ActiveFault) -> None:
         if fault.spec.id in self._ended:
             return
         fault.stop()
+        if fault.spec.id not in self._mitigated:
+            self._mitigated.add(fault.spec.id)
+            self.record("fault.mitigated", {"fault": fault.spec.id, "command": None})
         self._end(fault, "duration")
+
+    def _credit(self, fault: ActiveFault, now: float) -> int | None:
+        if self.last_command and self.last_command[1] == now:
+            return self.last_command[0]
+        target = fault.spec.target  # type: ignore[attr-defined]
+        return next((seq for seq, t, touched in reversed(self.mitigations) if t >= fault.injected_at and target in touched), None)
 
     def _end(self, fault: ActiveFault, reason: str) -> None:
         self._ended.add(fault.spec.id)
@@ -89,14 +107,13 @@ class FaultInjector:
 
     def check(self) -> None:
         now = self.fleet.now
-        command = self.last_command[0] if self.last_command and self.last_command[1] == now else None
         for fault in self.active:
             fault_id = fault.spec.id
             if fault_id in self._ended:
                 continue
             if fault_id not in self._mitigated and fault.impact_over():
                 self._mitigated.add(fault_id)
-                self.record("fault.mitigated", {"fault": fault_id, "command": command})
+                self.record("fault.mitigated", {"fault": fault_id, "command": self._credit(fault, now)})
             reason = fault.ended()
             if reason is not None:
                 self._end(fault, reason)

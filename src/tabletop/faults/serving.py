@@ -10,6 +10,12 @@ from tabletop.sim import kubelet
 from tabletop.sim.deployment import Deployment
 
 
+def _replaced(deployment: Deployment, bad: str) -> bool:
+    """No pod of version ``bad`` is left and the deployment serves at full strength again."""
+    pods = deployment.pods
+    return not any(p.version == bad and p.alive for p in pods) and sum(1 for p in pods if p.ready) >= deployment.replicas
+
+
 class MemoryLeakFault(ActiveFault):
     """Effect: model-server containers of one version leak ``rate_per_hour`` until the kernel
     OOM-kills them; each restart reloads the model and the kubelet's back-off grows
@@ -39,7 +45,7 @@ class MemoryLeakFault(ActiveFault):
 
     def impact_over(self) -> bool:
         deployment = self.deployment
-        return deployment.version != self.version and not any(p.version == self.version and p.alive for p in deployment.pods)
+        return deployment.version != self.version and _replaced(deployment, self.version)
 
     def ended(self) -> str | None:
         return "mitigation" if self.impact_over() else None
@@ -66,8 +72,7 @@ class BadRolloutFault(ActiveFault):
 
     def impact_over(self) -> bool:
         deployment: Deployment = self.target
-        bad = self.spec.new_version
-        return deployment.version != bad and not any(p.version == bad and p.alive for p in deployment.pods)
+        return deployment.version != self.spec.new_version and _replaced(deployment, self.spec.new_version)
 
     def ended(self) -> str | None:
         return "mitigation" if self.impact_over() else None

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from tabletop.sim.pod import Pod
 
 LOST_XIDS = frozenset({48, 74, 79, 92, 94, 95, 119})
+OFF_BUS_XID = 79
 """Xid errors after which the GPU is unusable until it is reset (node reboot)."""
 
 THROTTLE_SW_THERMAL = 0x20
@@ -42,6 +43,12 @@ class Gpu:
     unusable_since: float | None = None
     lost_seconds: float = 0.0
     """Accumulated time this GPU could not serve work (for GPU-hours lost)."""
+
+    @property
+    def off_bus(self) -> bool:
+        """Unreachable from the host (Xid 79): DCGM can read none of its fields but the Xid. A
+        GPU lost to an uncorrectable error (Xid 48 ...) still answers until it is reset."""
+        return self.lost and self.last_xid == OFF_BUS_XID
 
     @property
     def name(self) -> str:

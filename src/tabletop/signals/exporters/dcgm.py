@@ -94,7 +94,7 @@ class DcgmExporter(Exporter):
         self._gpus: dict[tuple[Gpu, Pod | None], list[int]] = {}
 
     def _gpu_sids(self, gpu: Gpu, pod: Pod | None) -> list[int]:
-        """Series ids of a GPU's fields (only the Xid one while the GPU is lost: a series is
+        """Series ids of a GPU's fields (only the Xid one while the GPU is off the bus: a series is
         registered when it gets its first sample)."""
         node = gpu.node
         labels = {
@@ -104,7 +104,7 @@ class DcgmExporter(Exporter):
         }
         if pod is not None:
             labels.update(namespace=pod.namespace, pod=pod.name, container=pod.container)
-        if gpu.lost:
+        if gpu.off_bus:
             sids = [-1] * len(_FIELDS)
             sids[_XID] = self.sid(_FIELDS[_XID], labels)
         else:
@@ -130,7 +130,7 @@ class DcgmExporter(Exporter):
             for gpu in node.gpus:
                 pod = gpu.pod
                 sids = gpus.get((gpu, pod)) or self._gpu_sids(gpu, pod)
-                if gpu.lost:
+                if gpu.off_bus:
                     add(sids[_XID], float(gpu.last_xid))
                     continue
                 if sids[_UTIL] < 0:
