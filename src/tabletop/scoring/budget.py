@@ -71,6 +71,9 @@ def error_budget(criterion: ErrorBudget, ctx: Context) -> Assessment:
         evidence = [ctx.ended.seq] if ctx.ended else []
         return not_applicable("The scenario has no SLO, so there was no error budget to protect.", evidence)
     worst = max(burns, key=lambda b: b.percent)
+    if ctx.incident_start is None and worst.percent == 0 and not worst.estimated:
+        return not_applicable(f"No fault was injected and no page was sent, so there was nothing to protect the error "
+                              f"budget from ({worst.percent:.2f}% of {worst.slo}'s burned).", sorted({s for b in burns for s in b.evidence}))
     target = criterion.target_percent
     b0, b1 = criterion.bands
     rating = rate(worst.percent, (target, target * b0, target * b1))

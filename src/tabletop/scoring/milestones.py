@@ -69,10 +69,18 @@ def _mitigated(events: Sequence[Event], root_cause_fault: str) -> Mark | None:
     return Mark(fixed.t, fixed.seq) if fixed else None
 
 
+def _experiment_acted(events: Sequence[Event]) -> Mark | None:
+    """The first experiment start that went on to act: not one a headless run left unrun, nor
+    one refused (a dry run changes nothing)."""
+    idle = {e.data.get("experiment") for e in events
+            if e.kind == "chaos.experiment.refused" or (e.kind == "chaos.experiment.ended" and e.data.get("status") == "not_run")}
+    started = next((e for e in events if e.kind == "chaos.experiment.started" and e.data.get("experiment") not in idle), None)
+    return Mark(started.t, started.seq) if started else None
+
+
 def find_milestones(events: Sequence[Event], root_cause_fault: str) -> Milestones:
     return Milestones(
-        impact_start=_first(events, "slo.breach_start") or _first(events, "fault.injected")
-        or _first(events, "chaos.experiment.started"),
+        impact_start=_first(events, "slo.breach_start") or _first(events, "fault.injected") or _experiment_acted(events),
         detected=_first(events, "alert.firing"),
         paged=_first(events, "page.triggered"),
         acknowledged=_first(events, "page.acknowledged"),

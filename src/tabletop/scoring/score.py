@@ -122,8 +122,9 @@ def _cell(text: str) -> str:
 
 def render_markdown(score: Score) -> str:
     """The score as Markdown: a table of criteria, then each criterion's explanation and evidence."""
+    headline = f"{score.total:.1f} / 100" if score.weight_counted else "none (no criterion applied: nothing in this drill asked anything of the team)"
     lines = [
-        f"# Drill score: {score.total:.1f} / 100",
+        f"# Drill score: {headline}",
         "",
         f"Scenario `{score.scenario_id}`, rubric \"{score.rubric_title}\" (`{score.rubric_id}`).",
         "Ratings: " + "; ".join(f"{r} {meaning}" for r, meaning in RATING_MEANING.items()) + ".",
