@@ -100,6 +100,9 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 def test_the_console_runs_in_a_real_terminal(terminal: Terminal, tmp_path: Path) -> None:
     out = tmp_path / "out"
     terminal.start([str(TABLETOP), "drill", "--out", str(out)], tmp_path, 120, 40)
+    # no scenario given in a terminal: the bank to pick from, Enter takes the bundled default
+    terminal.wait_for(r"Drills in the bank:(.|\n)*serving-gpu-node-failure \(intermediate(.|\n)*Drill \[\d+\]:", timeout=60)
+    terminal.press("Enter")
     terminal.wait_for(r"⏸ PAUSED .*space starts the clock", timeout=60)  # a cold start imports a lot
     terminal.wait_for(r"1 Incident  2 Signals  3 Investigate  4 Runbook  5 Timeline")
 
