@@ -120,11 +120,34 @@ def harmful_actions(criterion: HarmfulActions, ctx: Context) -> Assessment:
     if not offending:
         summary = f"None of the mitigations applied ({len(applied)}) is on the ground truth's list of harmful actions."
         return Assessment("P", 0, summary, [e.seq for e in applied])
-    rating: Rating = ("S", "M")[len(offending) - 1] if len(offending) <= 2 else "U"
+    hurt = {e.seq: breach for e, _ in offending if (breach := _breach_set_off(e, ctx))}
+    weight = len(offending) + bool(hurt)
+    rating: Rating = ("S", "M")[weight - 1] if weight <= 2 else "U"
     details = "; ".join(
         f"{e.data.get('action')} {e.data.get('target')} at {clock(e.t)}" + (f": {ref.why}" if ref.why else "")
+        + (f" (SLO {hurt[e.seq].data.get('slo')} breached {span(took(e.t, hurt[e.seq].t))} later)" if e.seq in hurt else "")
         for e, ref in offending
     )
     summary = f"{plural(len(offending), 'harmful action')}: {details}"
     summary = summary if summary.endswith(".") else summary + "."
-    return Assessment(rating, len(offending), summary, [e.seq for e, _ in offending])
+    evidence = [e.seq for e, _ in offending] + [b.seq for b in hurt.values()]
+    return Assessment(rating, len(offending), summary, sorted(evidence))
+
+
+SET_OFF_WITHIN = 600.0
+"""A breach starting this soon after a harmful action, while none was open, counts as its doing."""
+
+
+def _breach_set_off(action: Event, ctx: Context) -> Event | None:
+    """The SLO breach a harmful action visibly set off, if any: the rating drops one more step."""
+    open_slos: set[str] = set()
+    for event in ctx.events:
+        if event.kind == "slo.breach_start":
+            if event.seq > action.seq and not open_slos and event.t - action.t <= SET_OFF_WITHIN:
+                return event
+            open_slos.add(str(event.data.get("slo")))
+        elif event.kind == "slo.breach_end":
+            open_slos.discard(str(event.data.get("slo")))
+        if event.t > action.t + SET_OFF_WITHIN:
+            break
+    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tabletop.drill.command_line import CHAOS
 from tabletop.drill.timeline import Event
 
 LABELS: dict[str, str] = {
@@ -52,7 +53,8 @@ def _first(events: Sequence[Event], kind: str) -> Mark | None:
 
 
 def _mitigated(events: Sequence[Event], root_cause_fault: str) -> Mark | None:
-    """The last breach end when no breach stays open; without breaches, the root fault's mitigation."""
+    """When the impact ended for good: the last breach end when no breach stays open, or the
+    root fault's mitigation if that came later (or there were no breaches)."""
     open_breaches: set[str] = set()
     last_end: Event | None = None
     breached = False
@@ -63,9 +65,12 @@ def _mitigated(events: Sequence[Event], root_cause_fault: str) -> Mark | None:
         elif event.kind == "slo.breach_end":
             open_breaches.discard(event.data.get("slo", ""))
             last_end = event
-    if breached:
-        return Mark(last_end.t, last_end.seq) if last_end and not open_breaches else None
     fixed = next((e for e in events if e.kind == "fault.mitigated" and e.data.get("fault") == root_cause_fault), None)
+    if breached:
+        if last_end is None or open_breaches:
+            return None
+        latest = fixed if fixed is not None and fixed.seq > last_end.seq else last_end
+        return Mark(latest.t, latest.seq)
     return Mark(fixed.t, fixed.seq) if fixed else None
 
 
@@ -78,9 +83,19 @@ def _experiment_acted(events: Sequence[Event]) -> Mark | None:
     return Mark(started.t, started.seq) if started else None
 
 
+def _impact_start(events: Sequence[Event]) -> Mark | None:
+    """The first SLO breach that began before anyone changed the fleet (a breach the team's own
+    changes set off says nothing of when the fault's impact began), else the first fault."""
+    changed = next((e.seq for e in events if e.kind == "mitigation.applied" and e.actor != CHAOS), None)
+    breach = next((e for e in events if e.kind == "slo.breach_start"), None)
+    if breach is not None and (changed is None or breach.seq < changed):
+        return Mark(breach.t, breach.seq)
+    return _first(events, "fault.injected") or _experiment_acted(events) or (Mark(breach.t, breach.seq) if breach else None)
+
+
 def find_milestones(events: Sequence[Event], root_cause_fault: str) -> Milestones:
     return Milestones(
-        impact_start=_first(events, "slo.breach_start") or _first(events, "fault.injected") or _experiment_acted(events),
+        impact_start=_impact_start(events),
         detected=_first(events, "alert.firing"),
         paged=_first(events, "page.triggered"),
         acknowledged=_first(events, "page.acknowledged"),

@@ -15,6 +15,7 @@ short of ready replicas.
 
 from __future__ import annotations
 
+import shlex
 from datetime import timedelta
 
 from tabletop.drill.events import responder_mitigations
@@ -140,7 +141,7 @@ class ExpertResponder(Responder):
         self.hypothesis_stated = True
         fault = self.know.root_fault
         summary = " ".join(self.drill.scenario.ground_truth.root_cause.summary.split())
-        self.do(1, actor, f"hypothesis {fault.kind} {fault.target} '{summary}'")
+        self.do(1, actor, f"hypothesis {fault.kind} {fault.target} {shlex.quote(summary)}")
 
     def _capacity_restored(self) -> bool:
         return all(sum(1 for p in d.pods if p.ready) >= d.replicas for d in self.drill.fleet.deployments.values())
@@ -215,7 +216,7 @@ class ExpertResponder(Responder):
                     "moving work off the failing hardware, capacity recovering; next update in 10 minutes.")
         else:
             text = "Investigating elevated errors and latency; responders engaged; next update in 10 minutes."
-        self.do(1, self.role("comms"), f"status '{text}'")
+        self.do(1, self.role("comms"), f"status {shlex.quote(text)}")
 
     # shift changes ---------------------------------------------------------------------------------------
     def _plan_handoffs(self) -> None:
