@@ -170,10 +170,12 @@ def test_load_rubric(tmp_path):
     rubric = load_rubric(DEFAULT_RUBRIC)
     assert isinstance(rubric, Rubric) and rubric.id == "default"
     path = tmp_path / "r.yaml"
-    path.write_text(RUBRIC.replace("weight: 5", "weight: 0"))
+    path.write_text(RUBRIC.replace("weight: 5", "weight: -1"))
     with pytest.raises(InputError) as caught:
         load_rubric(path)
-    assert [p.format() for p in caught.value.problems] == [f"{path}:7:76: criteria[1].weight: expected a number greater than 0, got 0"]
+    assert [p.format() for p in caught.value.problems] == [f"{path}:7:76: criteria[1].weight: expected a number at least 0, got -1"]
+    path.write_text(RUBRIC.replace("weight: 5", "weight: 0"))  # 0 switches a criterion off (rated N/A)
+    assert load_rubric(path).criteria[1].weight == 0
     path.write_text(RUBRIC.replace("id: steps", "id: ack"))
     with pytest.raises(InputError) as caught:
         load_rubric(path)

@@ -20,6 +20,7 @@ from tabletop.drill.script import ResponderScript
 from tabletop.scenario.model import Scenario
 from tabletop.scenario.problems import InputError, PathPart, Problem, format_path, has_errors, sorted_problems
 from tabletop.scenario.command_checks import World, check_command
+from tabletop.scenario.drill_checks import check_drill
 from tabletop.scenario.expressions import check_rule_groups
 from tabletop.scenario.overrides import apply_overrides
 from tabletop.scenario.raw import each
@@ -195,6 +196,7 @@ def _scenario_from(path: Path, data: bytes, source: Source) -> tuple[LoadedScena
     problems += found
     if scenario is None or rubric is None or has_errors(problems):
         return None, problems
+    problems += check_drill(source, scenario, groups, runbooks, rubric, experiments)
     warnings = tuple(sorted_problems(problems))
     loaded = LoadedScenario(scenario, path, files.sha256(), tuple(groups), tuple(runbooks), rubric, warnings,
                             tuple(experiments))
