@@ -40,9 +40,12 @@ def untouched(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     return run(tmp_path_factory.mktemp("untouched"), str(script))[0]
 
 
-def test_it_validates(tmp_path: Path) -> None:
+def test_it_validates_with_a_located_warning_about_the_missing_runbook() -> None:
     result = CliRunner().invoke(main, ["validate", str(SCENARIO)])
     assert result.exit_code == 0, result.output
+    assert (f"{SCENARIO}:3:1: runbooks: warning: the rubric scores following a runbook (runbook_steps, weight 10) "
+            "but the scenario has no runbook; add `runbooks: [path/to/runbook.md]`, or set "
+            "rubric.overrides.runbook_steps.weight: 0") in result.output
 
 
 def test_the_leak_keeps_oom_killing_every_pod_with_growing_back_off(untouched: list[dict[str, Any]]) -> None:

@@ -147,3 +147,13 @@ def test_not_applicable_criteria_are_left_out_of_the_total_and_said_so() -> None
     assert "Not applicable to this drill, so left out of the total" in text
     assert f"- {handoff.title}: No hand-off or shift change happened" in text
     assert score.to_json()["criteria"][[c.id for c in score.criteria].index("handoff_note")]["applicable"] is False
+
+
+def test_a_criterion_with_weight_0_is_switched_off() -> None:
+    """``rubric.overrides.<id>.weight: 0`` leaves a criterion out, said as N/A."""
+    rubric = RUBRIC.model_copy(update={"criteria": [
+        c.model_copy(update={"weight": 0}) if c.id == "runbook_steps" else c for c in RUBRIC.criteria]})
+    score = score_drill(SCENARIO, RUNBOOKS, rubric, strong().events)
+    steps = score.criterion("runbook_steps")
+    assert (steps.rating, steps.points) == ("N/A", 0.0) and "weight 0" in steps.summary
+    assert score.total == 100.0 and score.weight_counted == sum(c.weight for c in RUBRIC.criteria) - 10

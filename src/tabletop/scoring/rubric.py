@@ -25,7 +25,8 @@ NOT_APPLICABLE: Rating = "N/A"
 class CriterionBase(Model):
     id: str
     title: str
-    weight: Annotated[float, Field(gt=0)]
+    weight: Annotated[float, Field(ge=0)]
+    """0 switches the criterion off for a scenario (``rubric.overrides.<id>.weight: 0``): rated N/A."""
     why: str = ""
     """What the criterion teaches; shown next to its rating."""
 

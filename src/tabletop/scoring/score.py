@@ -10,7 +10,7 @@ from tabletop.drill.timeline import Event
 from tabletop.durations import format_clock
 from tabletop.scenario.model import Scenario
 from tabletop.scenario.runbook import Runbook
-from tabletop.scoring.context import Context
+from tabletop.scoring.context import Assessment, Context
 from tabletop.scoring.describe import describe
 from tabletop.scoring.measures import assess
 from tabletop.scoring.rubric import NOT_APPLICABLE, Rating, Rubric
@@ -102,7 +102,8 @@ def score_drill(scenario: Scenario, runbooks: Sequence[Runbook], rubric: Rubric,
     by_seq = {e.seq: e for e in events}
     scored: list[CriterionScore] = []
     for criterion in rubric.criteria:
-        found = assess(criterion, ctx)
+        found = assess(criterion, ctx) if criterion.weight > 0 else Assessment(
+            NOT_APPLICABLE, None, "Switched off for this scenario (weight 0 in its rubric).", [])
         earned = 0.0 if found.rating == NOT_APPLICABLE else criterion.weight * getattr(rubric.points, found.rating) / 100
         evidence = tuple(
             Evidence(e.seq, e.t, e.kind, describe(e)) for e in (by_seq[s] for s in sorted(set(found.evidence)))
