@@ -198,3 +198,26 @@ def test_run_serves_live_metrics_while_paced(tmp_path: Path) -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_headless_never_waits_on_the_wall_clock_and_says_what_it_skipped(tmp_path: Path) -> None:
+    """A scenario with a Chaos Toolkit experiment would run paced at 1x (40 minutes of wall time):
+    --headless runs it to its end at once, records the experiment as not run, and says so in one line."""
+    chaos = ROOT / "scenarios" / "chaos-serving-replicas.yaml"
+    result = tabletop("run", str(chaos), "--headless", "--out", str(tmp_path), timeout=60)
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if line.startswith("headless:")]
+    assert said == ["headless: the scenario's 1 Chaos Toolkit experiment will be recorded as not run; to run them, "
+                    "drop --headless (the drill then runs paced, --speed 10 to go faster)"]
+    events = read_timeline(tmp_path / "timeline.jsonl").events
+    assert [e.data["status"] for e in events if e.kind == "chaos.experiment.ended"] == ["not_run"]
+    assert events[-1].kind == "drill.ended" and events[-1].data["reason"] == "duration"
+
+
+@pytest.mark.parametrize("paced", [["--speed", "2"], ["--twin"], ["--metrics-port", "0"], ["--live"]])
+def test_headless_refuses_options_that_need_the_wall_clock(paced: list[str], tmp_path: Path) -> None:
+    result = tabletop("run", str(BUNDLED), "--headless", *paced, "--out", str(tmp_path))
+    assert_clean_failure(result)
+    assert result.stderr.strip() == (f"error: --headless runs as fast as the machine allows; {paced[0]} needs the wall "
+                                     f"clock: drop --headless or {paced[0]}")
+    assert not (tmp_path / "timeline.jsonl").exists()

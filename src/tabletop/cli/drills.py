@@ -52,7 +52,9 @@ def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_di
         paced = [name for name, given in (("--speed", speed is not None), ("--metrics-port", metrics_port is not None),
                                           ("--twin", twin), ("--live", live)) if given]
         if paced:
-            fail(f"--headless runs as fast as the machine allows; {', '.join(paced)} need(s) the wall clock: drop --headless")
+            needs = "needs" if len(paced) == 1 else "need"
+            fail(f"--headless runs as fast as the machine allows; {' and '.join(paced)} {needs} the wall clock: "
+                 f"drop --headless or {' and '.join(paced)}")
     _run_drill(scenario, responder, seed, out_dir, duration, speed, metrics_port, metrics_host, twin, twin_options,
                {"live": live, "allow_process": allow_process}, headless=headless)
 

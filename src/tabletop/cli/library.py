@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from tabletop.cli.common import default_scenario, fail
+from tabletop.cli.common import default_scenario, emit, fail, load
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced")
 
@@ -103,3 +103,14 @@ def _numbered(entries: list[Any]) -> str:
         lines.append(f"{number:>3}. {entry.id} ({meta.difficulty}, {_duration(entry)}): {meta.title}")
     return "\n".join(lines)
 
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the two runs the guide is made from.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write here instead of standard output.")
+def brief(scenario: Path, seed: int, out: Path | None) -> None:
+    """Write the facilitator's guide of SCENARIO (Markdown): setup, roles, what happens when,
+    hints, a strong response and debrief questions, generated from the scenario itself."""
+    from tabletop.brief.handout import write_brief
+    emit(write_brief(load(scenario), seed), out)

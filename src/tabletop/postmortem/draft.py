@@ -6,11 +6,9 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from importlib.resources import files
-from typing import Any
-
-import jinja2
 
 from tabletop.drill.timeline import Event, Header
+from tabletop.markdown import environment
 from tabletop.postmortem.actions import action_items
 from tabletop.postmortem.facts import Facts, span
 from tabletop.postmortem.lessons import lessons
@@ -23,20 +21,6 @@ from tabletop.scoring.score import Score
 _VERDICTS = {"correct": "matches the root cause", "kind": "right fault kind, wrong object", "wrong": "not the root cause"}
 
 
-def _cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell."""
-    return " ".join(str(value).split()).replace("|", "\\|")
-
-
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-    )
-    env.filters["cell"] = _cell
-    env.filters["span"] = span
-    return env
-
-
 def write_postmortem(
     scenario: Scenario, runbooks: Sequence[Runbook], events: Sequence[Event], score: Score, header: Header | None = None,
 ) -> str:
@@ -45,7 +29,7 @@ def write_postmortem(
     start = datetime.fromisoformat(header.start.replace("Z", "+00:00")) if header else scenario.metadata.start
     facts = Facts(scenario, events, ctx.milestones, start)
     template = files("tabletop.postmortem").joinpath("templates/postmortem.md.j2").read_text(encoding="utf-8")
-    return _environment().from_string(template).render(
+    return environment(span=span).from_string(template).render(
         scenario=scenario,
         header=header,
         score=score,
