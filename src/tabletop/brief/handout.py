@@ -9,8 +9,8 @@ from typing import Any
 
 from tabletop.brief.facilitation import debrief_questions, hints
 from tabletop.brief.moments import moments
-from tabletop.drill.responders.base import Responder
 from tabletop.drill.responders.expert import ExpertResponder
+from tabletop.drill.responders.unattended import Unattended
 from tabletop.drill.run import run_headless
 from tabletop.durations import format_duration
 from tabletop.markdown import environment
@@ -22,12 +22,6 @@ from tabletop.scenario.loader import LoadedScenario
 from tabletop.scoring.context import Context
 from tabletop.scoring.milestones import LABELS
 from tabletop.scoring.score import score_drill
-
-
-class Unattended(Responder):
-    """Nobody responds: every fault runs its natural course."""
-
-    name = "unattended"
 
 
 def write_brief(loaded: LoadedScenario, seed: int = 1) -> str:
