@@ -191,3 +191,26 @@ def test_sort(store: SeriesStore) -> None:
     assert values[0] == 3.0 and math.isnan(values[1])  # NaN last
     desc = [s.value for s in parse_query("sort_desc(v)").instant(store, 0.0)]
     assert desc == [0.5, -2.5]
+
+
+def test_time_and_timestamp_are_unix_time_from_the_stores_epoch() -> None:
+    """A drill's store starts at the scenario's wall time, so ``time() - <Unix timestamp gauge>``
+    (the usual freshness alert) measures an age, as in Prometheus."""
+    store = SeriesStore(epoch=1_773_736_500.0)  # 2026-03-17T08:35:00Z
+    load(store, 'g{job="a"}', "1", start=600.0)
+    assert query(store, "time()", 630.0) == {"scalar": 1_773_736_500.0 + 630.0}
+    assert query(store, 'timestamp(g{job="a"})', 630.0) == {'{job="a"}': 1_773_736_500.0 + 600.0}
+    assert query(store, "timestamp(sum(g))", 630.0) == {"{}": 1_773_736_500.0 + 630.0}
+
+
+def test_a_drill_can_alert_on_the_age_of_a_unix_timestamp_gauge() -> None:
+    from pathlib import Path
+
+    from tabletop.drill.engine import Drill
+    from tabletop.scenario.loader import load_scenario
+
+    loaded = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "serving-gpu-node-failure.yaml")
+    drill = Drill(loaded, seed=1)
+    drill.run(3600.0)
+    ages = parse_query("time() - feature_pipeline_last_success_timestamp_seconds").instant(drill.store, drill.now)
+    assert [round(s.value) for s in ages] and all(0 <= s.value <= 15 * 60 + 4 * 60 for s in ages)

@@ -68,7 +68,7 @@ class Drill:
         """Events held back while a command runs (see ``holding_events``)."""
         self.streams = Streams(seed)
         self.fleet = Fleet(self.env, scenario.fleet, start=start, streams=self.streams, emit=self.record)
-        self.store = SeriesStore()
+        self.store = SeriesStore(epoch=start.timestamp())
         self.scraper = Scraper(self.store, self.fleet)
         self.rules = RuleEngine(loaded.rule_groups, self.store, scenario.signals.evaluation_interval, self._on_alert)
         self.pager = Pager(self.env, scenario, self.record)

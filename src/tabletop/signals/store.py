@@ -62,7 +62,10 @@ class MetricMeta:
 class SeriesStore:
     """All series of a drill, their samples and the metadata of each metric family."""
 
-    def __init__(self) -> None:
+    def __init__(self, epoch: float = 0.0) -> None:
+        self.epoch = epoch
+        """Unix time of second 0 (a drill's start): what ``time()`` and ``timestamp()`` report
+        is the sample or evaluation time plus this, as in Prometheus. 0 in promtool's tests."""
         self._series: list[Series] = []
         self._by_key: dict[LabelKey, int] = {}
         self._by_name: dict[str, list[int]] = {}

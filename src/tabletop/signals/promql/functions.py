@@ -94,14 +94,16 @@ class Timestamp(Node):
             if operand.selector.names_vary:
                 ensure_unique(out)
             return out
-        return [(labels, ctx.t) for labels, _ in drop_names(operand.eval(ctx))]
+        return [(labels, ctx.t + ctx.store.epoch) for labels, _ in drop_names(operand.eval(ctx))]
 
 
 class Time(Node):
+    """``time()``: the evaluation time as Unix time."""
+
     type = SCALAR
 
     def eval(self, ctx: Context) -> float:
-        return ctx.t
+        return ctx.t + ctx.store.epoch
 
 
 class VectorOf(Node):

@@ -112,7 +112,7 @@ class VectorSelector(Node):
         for series, _, bare in self.selector.entries(ctx.store):
             i = newest(series.ts, ref)
             if i >= 0 and series.vs[i] is not None:
-                out.append((bare, series.ts[i]))
+                out.append((bare, series.ts[i] + ctx.store.epoch))
         return out
 
 
