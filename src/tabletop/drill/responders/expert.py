@@ -51,6 +51,8 @@ class ExpertResponder(Responder):
         self.runbook = next(iter(self.drill.runbooks.values()), None)
         self.fixes_applied = False
         self.noticing = False
+        self.ack_step: int | None = None
+        """A runbook step that acknowledges the page, held until there is a page to acknowledge."""
         self.last_status = -STATUS_EVERY
         self._plan_handoffs()
 
@@ -80,18 +82,21 @@ class ExpertResponder(Responder):
             self.do(40 + self.rng.uniform(0, 20), data["targets"][0], f"ack {data['page']}")
         elif event.kind == "page.acknowledged" and self.lead is None:
             self._take_command(data["by"])
+        elif event.kind == "page.acknowledged" and self.ack_step is not None:
+            self.do(5, self.role("ops"), f"step {self.ack_step}")
+            self.ack_step = None
         elif event.kind == "page.acknowledged":
             self.do(90, data["by"], f"note 'Acknowledged {data['page']}; coordinating with the incident commander {self.role('incident_commander')}'")
         elif event.kind == "inject.delivered" and data["expects_reply"]:
-            self.do(90, self.role("comms"), f"reply {data['inject']} 'Yes, this is a {self.drill.scenario.ground_truth.severity} incident "
-                    f"and we are on it. Cause identified, capacity is being restored; next update within 10 minutes.'")
+            self.do(90, self.role("comms"), f"reply {data['inject']} {shlex.quote(self._reply_text())}")
 
     def _notice(self) -> None:
         """Nobody was paged (yet) but the dashboards show trouble: the on-call takes command."""
         if self.lead is not None:
             return
         who = self.know.on_call()
-        self.do(1, who, "note 'Signals show impact (firing alerts / SLO burn) but nobody was paged; taking command'")
+        why = "the page is not acknowledged yet" if self.drill.pager.pages else "nobody was paged"
+        self.do(1, who, f"note 'Signals show impact (firing alerts / SLO burn) but {why}; taking command'")
         self._take_command(who)
 
     def _take_command(self, lead: str) -> None:
@@ -117,6 +122,10 @@ class ExpertResponder(Responder):
         actor = self.role("ops")
         if any(line.startswith("resolve") for line in lines):
             self._try_resolve(step)
+            return
+        if any(line.startswith("ack") for line in lines) and not self.drill.pager.pages:
+            self.ack_step = number  # taken command unpaged: the step is done once the page comes and is acknowledged
+            self.wake(1, lambda: self._next_step(number + 1))
             return
         if any(self._mutates(line) for line in lines) and not self.hypothesis_stated:
             self._state_hypothesis(actor)
@@ -213,10 +222,20 @@ class ExpertResponder(Responder):
             text = f"Resolved: customer impact is over. Cause: {fault.kind} on {fault.target}. Follow-up in the postmortem."
         elif incident.hypotheses:
             text = (f"Investigating {self.drill.scenario.ground_truth.severity}: cause {fault.kind} on {fault.target}; "
-                    "moving work off the failing hardware, capacity recovering; next update in 10 minutes.")
+                    f"mitigation under way ({self._plan()}); next update in 10 minutes.")
         else:
             text = "Investigating elevated errors and latency; responders engaged; next update in 10 minutes."
         self.do(1, self.role("comms"), f"status {shlex.quote(text)}")
+
+    def _plan(self) -> str:
+        return ", ".join(f"{fix.action} {fix.target}" for fix in self.know.fixes)
+
+    def _reply_text(self) -> str:
+        severity = self.drill.scenario.ground_truth.severity
+        fault = self.know.root_fault
+        found = f"the cause is {fault.kind} on {fault.target} and we are fixing it" if self.drill.incident.hypotheses \
+            else "we are investigating the cause"
+        return f"Yes, this is a {severity} incident and we are on it: {found}. Next update within 10 minutes."
 
     # shift changes ---------------------------------------------------------------------------------------
     def _plan_handoffs(self) -> None:
