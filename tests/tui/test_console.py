@@ -333,6 +333,29 @@ def test_the_timeline_filters_by_kind(loaded: LoadedScenario) -> None:
     run(play)
 
 
+def test_the_team_sees_what_the_faults_do_not_the_faults_until_the_reveal(loaded: LoadedScenario) -> None:
+    session = new_session(loaded)
+
+    async def play() -> None:
+        app = console(session)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(pilot)
+            app.advance_to(17 * 60)  # the GPU fell off the bus at 10m; alerts fire, the pod crash-loops
+            await pilot.press("a", "5")
+            log = app.main.query_one("#timeline-log", TimelineLog)
+            await wait_for(pilot, lambda: len(log.lines) > 5)
+            text = "\n".join(line.text for line in log.lines)
+            assert "alert GPUXidError firing" in text and "BackOff" in text
+            assert "gpu-falls-off-bus" not in text and "injected" not in text
+            session.execute("facilitator", "facilitate reveal")
+            app.refresh_views()
+            await pilot.pause()
+            text = "\n".join(line.text for line in log.lines)
+            assert "fault gpu-falls-off-bus injected: gpu_xid on node/gpu-serve-2" in text
+
+    run(play)
+
+
 def test_the_timeline_follows_new_events_unless_scrolled_back(loaded: LoadedScenario) -> None:
     session = new_session(loaded)
 

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from tabletop.drill.engine import Drill
 
 DEFAULT_STATUS_INTERVAL = 900.0
+ANSWER_KINDS = ("fault.",)
+"""Timeline events that give the answer away: the team sees what the faults do (alerts, fleet
+events, logs), not the faults themselves, until the ground truth is revealed or the drill ends."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class Board:
         self._first_ack: float | None = None
         self._last_status: float | None = None
         self._messages: list[MessageView] = []
+        self._answer_known = False
         self.sample()
 
     # clock --------------------------------------------------------------------------------------
@@ -178,6 +182,8 @@ class Board:
                 self._first_ack = event.t
             elif event.kind == "status.update":
                 self._last_status = event.t
+            elif event.kind in ("ground_truth.revealed", "drill.ended"):
+                self._answer_known = True
             elif event.kind == "inject.delivered":
                 data = event.data
                 self._messages.append(MessageView(data["inject"], data["from"], data["channel"], data["message"],
@@ -206,11 +212,23 @@ class Board:
             key=lambda u: (u.at is None, u.at or 0.0, u.id),
         )
 
+    @property
+    def answer_known(self) -> bool:
+        """The ground truth was revealed or the drill ended: the faults may show."""
+        self._catch_up()
+        return self._answer_known
+
+    def shows(self, event: Event) -> bool:
+        """Whether the team's timeline shows ``event`` now (see ``ANSWER_KINDS``)."""
+        return not event.kind.startswith(ANSWER_KINDS) or self.answer_known
+
     def events(self, kinds: set[str] | None = None, limit: int = 200) -> list[Event]:
-        """The newest ``limit`` timeline events, optionally of some kinds (prefixes like ``page.`` work)."""
+        """The newest ``limit`` timeline events the team may see, optionally of some kinds
+        (prefixes like ``page.`` work)."""
         found: list[Event] = []
         for event in reversed(self.drill.timeline.events):
-            if kinds is None or event.kind in kinds or any(event.kind.startswith(k) for k in kinds if k.endswith(".")):
+            if ((kinds is None or event.kind in kinds or any(event.kind.startswith(k) for k in kinds if k.endswith(".")))
+                    and self.shows(event)):
                 found.append(event)
                 if len(found) >= limit:
                     break

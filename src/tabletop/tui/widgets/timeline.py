@@ -69,6 +69,7 @@ class TimelineLog(ScrollView, can_focus=True):
         self._width = 0
         self._style = Style()
         self._following = True
+        self._answer_shown = False
 
     def set_filter(self, kinds: set[str] | None) -> None:
         self.kinds = kinds
@@ -95,6 +96,8 @@ class TimelineLog(ScrollView, can_focus=True):
             self._dirty = True
             return
         events = self.board.drill.timeline.events
+        if self.board.answer_known != self._answer_shown:  # revealed: the faults join the earlier lines
+            self._answer_shown, self._dirty = self.board.answer_known, True
         if self._dirty or width != self._width:
             self._dirty = False
             self._width, self._style = width, self.rich_style
@@ -102,7 +105,7 @@ class TimelineLog(ScrollView, can_focus=True):
             self._following = True
             new = self.board.events(self.kinds, limit=self.max_lines)
         else:
-            new = [e for e in events[self._seq:] if matches(e.kind, self.kinds)]
+            new = [e for e in events[self._seq:] if matches(e.kind, self.kinds) and self.board.shows(e)]
         self._seq = len(events)
         if new or not self.lines:
             self._add(new[-self.max_lines:])
