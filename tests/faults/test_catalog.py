@@ -39,8 +39,8 @@ class Injected:
 
 def test_catalog_covers_every_fault_kind_of_the_format() -> None:
     assert set(CATALOG) == set(TARGET_KIND) == {
-        "gpu_xid", "hbm_ecc", "gpu_thermal", "node_not_ready", "memory_leak", "bad_rollout", "feature_drift",
-        "feature_store_outage", "traffic_surge", "nccl_hang", "checkpoint_storage_full",
+        "gpu_xid", "hbm_ecc", "gpu_thermal", "node_not_ready", "memory_leak", "bad_rollout", "rollout",
+        "feature_drift", "feature_store_outage", "traffic_surge", "nccl_hang", "checkpoint_storage_full",
     }
     for kind, cls in CATALOG.items():
         assert "Ends" in (cls.__doc__ or ""), f"{kind} must say how it ends"
@@ -123,6 +123,27 @@ def test_bad_rollout_regresses_latency_until_rollback() -> None:
     f.h.run(600)
     assert "fault.mitigated" in f.kinds()
     assert f.h.step_traffic()["ranker"].pods[0].latency.median < slow / 2
+
+
+def test_a_rollout_replaces_every_pod_serves_as_before_and_completes() -> None:
+    f = Injected({"kind": "rollout", "target": "deployment/ranker", "new_version": "v119"})
+    ranker = f.h.fleet.deployments["ranker"]
+    untouched = Harness(with_fleet(**TRAINING))
+    f.h.run(1200)
+    untouched.run(1200)
+    assert {p.version for p in ranker.pods if p.alive} == {"v119"} and ranker.version == "v119"
+    assert f.h.step_traffic()["ranker"].pods[0].latency.median == pytest.approx(
+        untouched.step_traffic()["ranker"].pods[0].latency.median, rel=1e-6)
+    assert "fault.mitigated" not in f.kinds()  # it harmed nothing, so nothing mitigated it
+    assert f.records[-1][1:] == ("fault.ended", {"fault": "f", "reason": "completed"})
+
+
+def test_rolling_back_a_rollout_ends_it_as_mitigated_by_the_rollback() -> None:
+    f = Injected({"kind": "rollout", "target": "deployment/ranker", "new_version": "v119"})
+    f.h.run(120)
+    f.mitigate("rollback", "deployment/ranker")
+    f.h.run(1200)
+    assert f.records[-1][1:] == ("fault.ended", {"fault": "f", "reason": "mitigation"})
 
 
 def test_traffic_surge_ramps_and_ends() -> None:

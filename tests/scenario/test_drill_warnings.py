@@ -230,7 +230,7 @@ def test_rollback_without_a_version_to_go_back_to(files: Path) -> None:
     text = changed(("      previous_version: v1\n", ""))
     assert validate(text) == [
         f"{where(text, 'action: rollback', at='rollback')}: ground_truth.fixes[0].action: warning: rollback cannot "
-        "work: deployment/ranker has no previous_version and no bad_rollout fault rolls out a new version, so there "
+        "work: deployment/ranker has no previous_version and no bad_rollout or rollout fault rolls out a new version, so there "
         "is nothing to roll back to; add `previous_version: <the version before v2>` to fleet.deployments[0], or "
         "list another fix",
     ]
@@ -312,7 +312,7 @@ def test_an_experiment_as_root_cause_is_not_checked(files: Path) -> None:
         ("rate_per_hour: 32Gi", "rate_per_hour: 3.6Gi"), id="memory_leak"),
     pytest.param(
         ("    rate_per_hour: 32Gi\n", "    rate_per_hour: 32Gi\n    version: v9\n"), ("version: v9", "v9"),
-        "faults[0].version: warning: deployment/ranker never runs version v9 (it runs v2, v1; a bad_rollout fault "
+        "faults[0].version: warning: deployment/ranker never runs version v9 (it runs v2, v1; a rollout or bad_rollout fault "
         "can roll out another), so nothing leaks; leave version out to leak the running v2",
         ("    rate_per_hour: 32Gi\n", "    rate_per_hour: 32Gi\n    version: v2\n"), id="memory_leak-version"),
     pytest.param(
@@ -446,6 +446,7 @@ PROBES: dict[str, list[dict[str, Any]]] = {
                     {"target": "deployment/chat-llm", "rate_per_hour": "200Gi"}],
     "bad_rollout": [{"target": "deployment/ranker", "new_version": "v119", "latency_factor": 2, "accuracy_drop": 0.1},
                     {"target": "deployment/chat-llm", "new_version": "v9", "latency_factor": 2}],
+    "rollout": [{"target": "deployment/ranker", "new_version": "v119"}, {"target": "deployment/chat-llm", "new_version": "v9"}],
     "traffic_surge": [{"target": "deployment/chat-llm", "factor": 3}, {"target": "deployment/ranker", "factor": 3}],
     "feature_drift": [{"target": "pipeline/user-features"}],
     "feature_store_outage": [{"target": "featurestore/online-features"},

@@ -67,7 +67,7 @@ def test_union_tags_are_not_part_of_the_path():
 def test_unknown_and_missing_fault_kind():
     text = "faults:\n  - {id: a, kind: gpu_xd, target: node/n-0, when: {at: 5m}}\n  - {id: b, target: node/n-0, when: {at: 5m}}\n"
     assert at(text, "gpu_xd") == "f.yaml:2:19"
-    kinds = "'gpu_xid', 'hbm_ecc', 'gpu_thermal', 'node_not_ready', 'memory_leak', 'bad_rollout', 'feature_drift', 'feature_store_outage', 'traffic_surge', 'nccl_hang', 'checkpoint_storage_full'"
+    kinds = "'gpu_xid', 'hbm_ecc', 'gpu_thermal', 'node_not_ready', 'memory_leak', 'bad_rollout', 'rollout', 'feature_drift', 'feature_store_outage', 'traffic_surge', 'nccl_hang', 'checkpoint_storage_full'"
     assert check(Faults, text) == [
         f"f.yaml:2:19: faults[0].kind: unknown kind 'gpu_xd' (did you mean 'gpu_xid'?); expected one of {kinds}",
         f"f.yaml:3:5: faults[1]: missing required key 'kind' (one of {kinds})",

@@ -23,7 +23,7 @@ KINDS: dict[str, str] = {
     "fault.injected": "fault (id), kind, target, description, params {kind-specific}, command (a `fault` command's)",
     "fault.mitigated": "fault, command (seq of the command at whose time its impact ended; null when it healed "
     "without one)",
-    "fault.ended": "fault, reason (duration|mitigation|reboot|recovered|restart|transient)",
+    "fault.ended": "fault, reason (completed|duration|mitigation|reboot|recovered|restart|transient)",
     "fleet.event": "object (kind/name), reason (Kubernetes event reason), message, type (Normal|Warning), "
     "optional extra fields (node, gpu, xid, lost_gpu_hours, ...)",
     # signals

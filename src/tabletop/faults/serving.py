@@ -1,11 +1,11 @@
-"""Model-serving faults: a memory leak, a bad model rollout, a traffic surge."""
+"""Model-serving faults: a memory leak, a bad model rollout, a routine rollout, a traffic surge."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tabletop.faults.base import ActiveFault
-from tabletop.scenario.faults import BadRollout, MemoryLeak, TrafficSurge
+from tabletop.scenario.faults import BadRollout, MemoryLeak, Rollout, TrafficSurge
 from tabletop.sim import kubelet
 from tabletop.sim.deployment import Deployment
 
@@ -76,6 +76,29 @@ class BadRolloutFault(ActiveFault):
 
     def ended(self) -> str | None:
         return "mitigation" if self.impact_over() else None
+
+
+class RolloutFault(ActiveFault):
+    """Effect: a new version rolls out (25% at a time) that serves exactly as the old one did;
+    capacity dips only while each new replica loads its model. Leaves: a ScalingReplicaSet
+    event, new pods and their logs, the generation counters. Ends: once the old version's pods
+    are all replaced (``completed``), or a rollback is back at full strength (``mitigation``)."""
+
+    kind = "rollout"
+    spec: Rollout
+
+    def inject(self) -> dict[str, Any]:
+        deployment: Deployment = self.target
+        deployment.profile(self.spec.new_version)
+        self.from_version = deployment.version
+        deployment.roll_to(self.spec.new_version)
+        return {"from_version": self.from_version, "new_version": self.spec.new_version}
+
+    def ended(self) -> str | None:
+        deployment: Deployment = self.target
+        if deployment.version == self.spec.new_version:
+            return "completed" if _replaced(deployment, self.from_version) else None
+        return "mitigation" if _replaced(deployment, self.spec.new_version) else None
 
 
 class TrafficSurgeFault(ActiveFault):

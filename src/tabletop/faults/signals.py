@@ -96,6 +96,7 @@ MOVES: dict[str, frozenset[str]] = {
     "node_not_ready": DCGM | NODE | PODS | DEPLOYMENT | CONTAINERS | SERVING | TRAINING,
     "memory_leak": CONTAINERS | PODS | DEPLOYMENT | SERVING | GPU_USE,
     "bad_rollout": ROLLOUT | PODS | DCGM | CONTAINERS | SERVING | QUALITY,
+    "rollout": ROLLOUT | PODS | DCGM | CONTAINERS | SERVING | QUALITY,  # quality series carry the version
     # Overload and a failing dependency leave the pods Ready in the simulation; their pod and
     # deployment series are listed all the same, as a real readiness probe could fail.
     "traffic_surge": SERVING | GPU_USE | STORE | PODS | DEPLOYMENT,
@@ -115,6 +116,8 @@ TELLTALE: dict[str, tuple[str, ...]] = {
                     "kube_pod_container_status_restarts_total"),
     "bad_rollout": ("http_request_duration_seconds_bucket", "vllm:e2e_request_latency_seconds_bucket",
                     "model_online_accuracy_ratio"),
+    "rollout": ("kube_deployment_status_replicas_updated", "kube_deployment_metadata_generation",
+                "kube_pod_status_ready"),
     "traffic_surge": ("nginx_ingress_controller_requests", "http_requests_total", "vllm:num_requests_waiting"),
     "feature_drift": ("feature_drift_psi", "model_online_accuracy_ratio"),
     "feature_store_outage": ("feature_store_requests_total", "feature_pipeline_last_success_timestamp_seconds",

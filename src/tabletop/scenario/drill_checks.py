@@ -38,6 +38,9 @@ from tabletop.scenario.runbook import Runbook
 from tabletop.scenario.yaml_source import Source
 from tabletop.scoring.rubric import Rubric, RunbookSteps
 
+ROLLOUTS = ("bad_rollout", "rollout")
+"""Fault kinds that roll a deployment out to a new version."""
+
 _ANY = None
 """Label names or metric names not known: anything."""
 
@@ -347,15 +350,15 @@ def _fixes(source: Source, scenario: Scenario, experiments: Sequence[str]) -> li
 def _rollback_refused(index: int, deployment: Any, scenario: Scenario, experiments: Sequence[str]) -> str | None:
     """Why a rollback of the deployment is refused or useless, or None when it can work."""
     name = deployment.name
-    rollouts = [f for f in scenario.faults if f.kind == "bad_rollout" and f.target == f"deployment/{name}"
+    rollouts = [f for f in scenario.faults if f.kind in ROLLOUTS and f.target == f"deployment/{name}"
                 and f.new_version != deployment.version]
     previous = deployment.previous_version
     if previous is None or previous == deployment.version:
-        if rollouts or any("bad_rollout" in document for document in experiments):
+        if rollouts or any(re.search(r"\b(?:bad_)?rollout\b", document) for document in experiments):
             return None
         why = (f"has previous_version equal to its version ({previous})" if previous is not None
                else "has no previous_version")
-        return (f"deployment/{name} {why} and no bad_rollout fault rolls out a new version, so there is "
+        return (f"deployment/{name} {why} and no bad_rollout or rollout fault rolls out a new version, so there is "
                 f"nothing to roll back to; add `previous_version: <the version before {deployment.version}>` "
                 f"to fleet.deployments[{index}], or list another fix")
     if rollouts:
@@ -388,6 +391,10 @@ def _root_cause_signals(source: Source, scenario: Scenario, rules: Sequence[Rule
     wanted = scenario.ground_truth.root_cause.fault
     fault = next((f for f in scenario.faults if f.id == wanted), None)
     alerting = [r for r in rules if r.alert is not None]
+    if fault is not None and fault.kind == "rollout":
+        return [_warn(source, ("ground_truth", "root_cause", "fault"),
+                      f"the root-cause fault {wanted!r} is a rollout, which changes nothing; make it a bad_rollout "
+                      "(latency_factor or accuracy_drop) or name the fault that does the harm")]
     if fault is None or not alerting:  # an experiment is the root cause, or nothing can fire at all (see _paging)
         return []
     moved = MOVES.get(fault.kind)
@@ -470,7 +477,7 @@ def _late_impact(source: Source, scenario: Scenario) -> list[Problem]:
                                      f"after the drill ends ({format_duration(end)}), so only correctable errors "
                                      "(DCGM_FI_DEV_ECC_SBE_VOL_TOTAL) will show; set dbe_after below "
                                      f"{format_duration(latest)} for the GPU to fail during the drill")
-        elif kind == "bad_rollout" and name in deployments:
+        elif kind in ROLLOUTS and name in deployments:
             index_d, deployment = deployments[name]
             ready = start + deployment.startup_time + deployment.model_load_time
             if ready > end:
@@ -494,7 +501,7 @@ def _late_impact(source: Source, scenario: Scenario) -> list[Problem]:
 def _slow_leak(fault: Any, index: int, deployment: Any, scenario: Scenario, start: float,
                end: float) -> tuple[Sequence[PathPart], str] | None:
     version = fault.version or deployment.version
-    rollouts = [f for f in scenario.faults if f.kind == "bad_rollout" and f.target == fault.target]
+    rollouts = [f for f in scenario.faults if f.kind in ROLLOUTS and f.target == fault.target]
     if version != deployment.version:
         to_version = [f for f in rollouts if f.new_version == version]
         if to_version:  # pods of the leaking version start with the rollout
@@ -506,7 +513,7 @@ def _slow_leak(fault: Any, index: int, deployment: Any, scenario: Scenario, star
         else:
             runs = ", ".join(dict.fromkeys(v for v in (deployment.version, deployment.previous_version) if v))
             return (("version",), f"deployment/{deployment.name} never runs version {version} (it runs {runs}; a "
-                                  "bad_rollout fault can roll out another), so nothing leaks; leave version out "
+                                  "rollout or bad_rollout fault can roll out another), so nothing leaks; leave version out "
                                   f"to leak the running {deployment.version}")
     headroom = deployment.memory_limit - deployment.memory_working_set
     per_second = fault.rate_per_hour / 3600

@@ -100,6 +100,14 @@ class BadRollout(FaultBase):
         return self
 
 
+class Rollout(FaultBase):
+    """A routine rollout of a new version that changes nothing: the deploy everyone suspects
+    (a red herring), or the release a ``memory_leak`` with that ``version`` ships in."""
+
+    kind: Literal["rollout"]
+    new_version: str
+
+
 class FeatureDrift(FaultBase):
     """An upstream data change makes a feature pipeline's output drift from training data."""
 
@@ -143,7 +151,7 @@ class CheckpointStorageFull(FaultBase):
 
 Fault = Annotated[
     Union[
-        GpuXid, HbmEcc, GpuThermal, NodeNotReady, MemoryLeak, BadRollout, FeatureDrift,
+        GpuXid, HbmEcc, GpuThermal, NodeNotReady, MemoryLeak, BadRollout, Rollout, FeatureDrift,
         FeatureStoreOutage, TrafficSurge, NcclHang, CheckpointStorageFull,
     ],
     Field(discriminator="kind"),
@@ -156,6 +164,7 @@ TARGET_KIND: dict[str, str] = {
     "node_not_ready": "node",
     "memory_leak": "deployment",
     "bad_rollout": "deployment",
+    "rollout": "deployment",
     "feature_drift": "pipeline",
     "feature_store_outage": "featurestore",
     "traffic_surge": "deployment",

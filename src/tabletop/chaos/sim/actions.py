@@ -33,7 +33,7 @@ def inject_fault(kind: str, target: str, parameters: dict[str, Any] | None = Non
                  when: dict[str, Any] | None = None,
                  configuration: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None) -> dict[str, Any]:
     """Inject a catalog fault (``kind``: gpu_xid, hbm_ecc, gpu_thermal, node_not_ready, memory_leak,
-    bad_rollout, traffic_surge, feature_drift, feature_store_outage, nccl_hang,
+    bad_rollout, rollout, traffic_surge, feature_drift, feature_store_outage, nccl_hang,
     checkpoint_storage_full) into ``target`` (``node/NAME``, ``deployment/NAME``, ...), with the
     kind's ``parameters`` (as in a scenario's ``faults`` entry, e.g. ``{"gpu": 5, "xid": 79}``).
     ``duration`` (seconds or ``"10m"``) ends it by itself; ``id`` defaults to ``chaos-<kind>-<n>``.
