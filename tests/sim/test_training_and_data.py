@@ -62,6 +62,43 @@ def test_restart_training_excluding_a_node_leaves_it_out() -> None:
     assert all(p.node.name != "gpu-train-0" for p in job.pods)
 
 
+RESTART = 30 + 30 + 10 * 60 + 5
+"""Old workers terminate (30 s), new ones start (30 s) and load (10 min)."""
+
+
+def test_a_hang_during_a_restart_hangs_the_first_collective_of_the_new_gang() -> None:
+    h = job_harness()
+    job = h.fleet.jobs["llm-pretrain"]
+    job.crash("test")
+    job.hang("gpu-train-1", watchdog=True)
+    assert job.state == "Restarting" and job.pending_hang == "gpu-train-1"
+    h.run(RESTART)
+    in_gang = any(p.node is not None and p.node.name == "gpu-train-1" for p in job.pods)
+    assert in_gang and job.state == "Hung" and job.hung_on == "gpu-train-1"
+    h.run(job.spec.nccl_timeout + 1)
+    assert job.restarts == 2  # the watchdog armed with the hang
+
+
+def test_a_hang_on_a_node_the_restart_left_out_never_comes() -> None:
+    h = job_harness()
+    job = h.fleet.jobs["llm-pretrain"]
+    assert mitigations.apply(h.fleet, "restart_training", "job/llm-pretrain", {"exclude": "gpu-train-1"}).ok
+    job.hang("gpu-train-1")
+    h.run(RESTART)
+    assert job.state == "Running" and job.pending_hang is None and job.hung_on is None
+
+
+def test_restart_training_while_restarting_starts_over_with_the_new_exclusion() -> None:
+    h = job_harness()
+    job = h.fleet.jobs["llm-pretrain"]
+    job.crash("test")
+    h.run(40)
+    assert mitigations.apply(h.fleet, "restart_training", "job/llm-pretrain", {"exclude": "gpu-train-0"}).ok
+    assert job.restarts == 2
+    h.run(RESTART)
+    assert job.state == "Running" and all(p.node.name != "gpu-train-0" for p in job.pods)
+
+
 def test_full_checkpoint_storage_fails_checkpoints_until_space_is_freed() -> None:
     h = job_harness()
     job = h.fleet.jobs["llm-pretrain"]

@@ -14,8 +14,9 @@ class NcclHangFault(ActiveFault):
     its GPUs stay at 100% (NCCL kernels spin) and nothing crashes. With ``watchdog`` the NCCL
     watchdog aborts the job after the job's ``nccl_timeout`` and it restarts from its last
     checkpoint. Leaves: trainer_global_step flat, GPU utilisation high, a rank waiting on a
-    collective in the logs (and the watchdog's timeout line). Ends: when the job restarts
-    (watchdog, or a restart_training excluding the node)."""
+    collective in the logs (and the watchdog's timeout line). Injected while the job restarts,
+    it hangs the gang's first collective if the node is still in it. Ends: when the job
+    restarts (watchdog, or a restart_training excluding the node)."""
 
     kind = "nccl_hang"
     spec: NcclHang
@@ -23,15 +24,13 @@ class NcclHangFault(ActiveFault):
     def inject(self) -> dict[str, Any]:
         job: TrainingJob = self.target
         node = self.spec.node or next((p.node.name for p in job.pods if p.node), "")
-        self.restarts_before = job.restarts
-        job.hang(node)
-        if self.spec.watchdog:
-            job.arm_watchdog()
+        self.node = node
+        job.hang(node, self.spec.watchdog)
         return {"node": node, "watchdog": self.spec.watchdog}
 
     def impact_over(self) -> bool:
         job: TrainingJob = self.target
-        return job.restarts > self.restarts_before
+        return job.hung_on != self.node and job.pending_hang != self.node
 
     def ended(self) -> str | None:
         return "restart" if self.impact_over() else None

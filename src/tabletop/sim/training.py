@@ -40,6 +40,9 @@ class TrainingJob:
         self._idle_since: float | None = None
         self.excluded: set[str] = set()
         self.hung_on: str | None = None
+        self.pending_hang: str | None = None
+        """A node whose collective will hang once the restarting gang runs again (if it is still in it)."""
+        self._pending_watchdog = False
         self.run = 0
         """Bumped on every restart, to cancel timers of the previous run."""
         self.pods: list[Pod] = []
@@ -130,9 +133,10 @@ class TrainingJob:
         return before - self.storage_used
 
     # failures -------------------------------------------------------------------------------
-    def crash(self, reason: str) -> None:
-        """Abort the whole gang; progress since the last checkpoint is lost."""
-        if self.state == "Restarting":
+    def crash(self, reason: str, *, again: bool = False) -> None:
+        """Abort the whole gang; progress since the last checkpoint is lost. While it is already
+        restarting, only ``again`` (an operator's restart) replaces the workers being started."""
+        if self.state == "Restarting" and not again:
             return
         fleet = self.fleet
         self.settle()
@@ -156,13 +160,21 @@ class TrainingJob:
         for _ in range(self.spec.gang_size):
             self._new_worker()
 
-    def hang(self, node: str) -> None:
+    def hang(self, node: str, watchdog: bool = False) -> None:
+        """A collective on ``node`` never completes (the NCCL ``watchdog`` aborts it after
+        ``nccl_timeout``); during a restart, the gang's first one."""
+        if self.state == "Restarting":
+            self.pending_hang, self._pending_watchdog = node, watchdog
+            return
         self.settle()
         self.state = "Hung"
         self.hung_on = node
-        self._idle_since = self.fleet.now
+        if self._idle_since is None:
+            self._idle_since = self.fleet.now
         if self.pods:
             self.fleet.log(self.pods[0].ref, "trainer", f"[rank 0] collective ALLREDUCE waiting on ranks of {node}", level="warning")
+        if watchdog:
+            self.arm_watchdog()
 
     def arm_watchdog(self) -> None:
         """NCCL watchdog: abort a hang that lasts ``nccl_timeout``."""
@@ -187,7 +199,7 @@ class TrainingJob:
     def restart(self, exclude: str | None) -> None:
         if exclude:
             self.excluded.add(exclude)
-        self.crash("restarted by operator" + (f" without {exclude}" if exclude else ""))
+        self.crash("restarted by operator" + (f" without {exclude}" if exclude else ""), again=True)
 
     # PodOwner ---------------------------------------------------------------------------------
     def load_time(self, pod: Pod) -> float:
@@ -209,6 +221,9 @@ class TrainingJob:
             self._progress_t = now
             self.fleet.event(self.ref, "TrainingJobRunning", f"all {self.spec.gang_size} workers up; resuming from step {int(self.step)}")
             self._schedule_checkpoint(self.spec.checkpoint_interval)
+            node, self.pending_hang = self.pending_hang, None
+            if node is not None and any(p.node is not None and p.node.name == node for p in self.pods):
+                self.hang(node, self._pending_watchdog)
 
     def pod_crashed(self, pod: Pod, reason: str) -> None:
         if pod in self.pods:
