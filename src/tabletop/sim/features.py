@@ -100,10 +100,12 @@ class FeaturePipeline:
 
 
 def model_accuracy(deployment: "Deployment", pipelines: list[FeaturePipeline], now: float) -> float:
-    """Online accuracy of a deployment's current version given the freshness and drift of its features."""
+    """Online accuracy of what a deployment serves given the freshness and drift of its features:
+    during a rollout or a rollback, the versions of its Ready replicas weigh by their share of traffic."""
     quality = deployment.spec.quality
     assert quality is not None
-    accuracy = quality.baseline - deployment.profile(deployment.version).accuracy_drop
+    serving = [p.version for p in deployment.pods if p.ready] or [deployment.version]
+    accuracy = quality.baseline - sum(deployment.profile(v).accuracy_drop for v in serving) / len(serving)
     for pipeline in pipelines:
         accuracy -= quality.drift_sensitivity * max(0.0, pipeline.psi(now) - pipeline.spec.drift_baseline)
         overdue_hours = (pipeline.staleness(now) - 2 * pipeline.spec.schedule) / 3600
