@@ -123,8 +123,8 @@ class ExpertResponder(Responder):
         if any(line.startswith("resolve") for line in lines):
             self._try_resolve(step)
             return
-        if any(line.startswith("ack") for line in lines) and not self.drill.pager.pages:
-            self.ack_step = number  # taken command unpaged: the step is done once the page comes and is acknowledged
+        if any(line.startswith("ack") for line in lines) and not any(p.acked_by for p in self.drill.pager.pages):
+            self.ack_step = number  # took command before anyone acknowledged: done once the person paged does
             self.wake(1, lambda: self._next_step(number + 1))
             return
         if any(self._mutates(line) for line in lines) and not self.hypothesis_stated:
