@@ -11,6 +11,10 @@ ratios measured in the same run):
   events (``benchmarks/console.py``; targets: median < 25 ms, p99 < 100 ms);
 - every scenario of the bank (``scenarios/``), 2 hours of drill by the expert: the slowest one's
   wall time (``benchmarks/bank.py``; target < 1 s);
+- one 54-day run of the 16,384-GPU Llama 3 reliability fleet: wall time and simulated GPU-hours
+  per second (``benchmarks/reliability.py``; target < 1 s);
+- a 1,000-run sweep of the bundled scenario over ten first escalation timeouts on 2 workers:
+  wall time and parallel efficiency (``benchmarks/sweep.py``; target < 60 s);
 - the Kubernetes twin with 2,000 pods: list-pods latency, watch-event delay, requests per
   second (``benchmarks/twin.py``; target: list pods p50 < 20 ms).
 Exit status 1 when a target is missed.
@@ -132,6 +136,12 @@ def main(argv: list[str]) -> int:
     import bank  # benchmarks/bank.py: every scenario of the bank, 2 hours of drill, the slowest reported
 
     figures["bank"] = bank.bench()
+    import reliability  # benchmarks/reliability.py: one 54-day run of the 16,384-GPU Llama 3 fleet
+
+    figures["reliability"] = reliability.bench()
+    import sweep  # benchmarks/sweep.py: a 1,000-run sweep on 2 workers, its parallel efficiency
+
+    figures["sweep"] = sweep.bench()
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
@@ -145,11 +155,14 @@ def main(argv: list[str]) -> int:
               f"({day_groups / day_rules:,.0f}/s), {day_rule_evals:,} rule evaluations ({day_rule_evals / day_rules:,.0f}/s)")
         print("\n".join(console.describe(figures["console"])))
         print("\n".join(bank.describe(figures["bank"])))
+        print("\n".join(reliability.describe(figures["reliability"])))
+        print("\n".join(sweep.describe(figures["sweep"])))
     import twin  # benchmarks/twin.py: the Kubernetes twin's latency under a 2,000-pod fleet (prints its own lines)
 
     twin_status = 0 if args.json else twin.main([])  # it prints lines, not JSON
     passed = (drill_median < DRILL_TARGET and day_wall < DAY_TARGET and console.passed(figures["console"])
-              and bank.passed(figures["bank"]))
+              and bank.passed(figures["bank"]) and reliability.passed(figures["reliability"])
+              and sweep.passed(figures["sweep"]))
     return 0 if passed and twin_status == 0 else 1
 
 

@@ -11,7 +11,9 @@ from tabletop.cli.authoring import schema, validate
 from tabletop.cli.drills import drill, run, twin
 from tabletop.cli.library import brief, list_drills
 from tabletop.cli.records import postmortem, replay, score
+from tabletop.cli.reliability import reliability
 from tabletop.cli.rules import rules
+from tabletop.cli.sweep import sweep
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,7 +22,7 @@ def main() -> None:
     """tabletop: incident tabletop drills and chaos simulation for ML-infrastructure on-call."""
 
 
-for command in (run, twin, drill, list_drills, brief, validate, schema, score, postmortem, replay, rules, chaos):
+for command in (run, twin, drill, list_drills, brief, validate, schema, score, postmortem, replay, rules, chaos, reliability, sweep):
     main.add_command(command)
 
 
