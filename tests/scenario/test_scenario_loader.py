@@ -1,6 +1,7 @@
 """Loading a drill: the bundled one loads; a broken one gets every problem in one run."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -234,8 +235,21 @@ def test_validate_files_detects_what_each_file_is(drill: Drill):
         "bad.md:3:1: step 2: steps must be numbered 1, 2, 3, ... (expected 1)",
         "bad.md:3:5: step 2: kubectl cordon: expected one node; supported: kubectl drain|cordon|uncordon NODE, delete pod POD, rollout undo|restart deployment/NAME, scale deployment/NAME --replicas=N, get KIND [NAME], describe KIND/NAME, logs POD",
         "gone.yaml:1:1: file not found",
-        "notes.yaml:1:1: cannot tell what this file is: expected kind Scenario, Rubric or ResponderScript, or a Prometheus rule file with top-level 'groups'",
-        "other.yaml:1:7: kind: unknown kind 'Scenaro' (did you mean 'Scenario'?); expected kind Scenario, Rubric or ResponderScript, or a Prometheus rule file with top-level 'groups'",
+        "notes.yaml:1:1: cannot tell what this file is: expected kind Scenario, Rubric, ResponderScript, ReliabilityFleet or Sweep, or a Prometheus rule file with top-level 'groups'",
+        "other.yaml:1:7: kind: unknown kind 'Scenaro' (did you mean 'Scenario'?); expected kind Scenario, Rubric, ResponderScript, ReliabilityFleet or Sweep, or a Prometheus rule file with top-level 'groups'",
         "rules.yaml:4:26: groups[0].rules[0].expr: PromQL: invalid promql query",
         "script.yaml:5:19: commands[0].as: no participant 'zoe'; participants: alice, bob, chen, dana, erin, farid",
     ]
+
+
+def test_validate_checks_reliability_fleets_and_sweeps(tmp_path: Path) -> None:
+    bundled = Path(__file__).resolve().parents[2] / "scenarios"
+    assert validate_files([*sorted((bundled / "fleets").glob("*.yaml")), *sorted((bundled / "sweeps").glob("*.yaml"))]) == []
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text((bundled / "fleets" / "llama3-405b.yaml").read_text().replace("gpus: 16384", "gpus: -1"))
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("apiVersion: tabletop/v1\nkind: Sweep\nscenario: missing.yaml\nparameters: []\nseeds: [1]\n")
+    found = [(Path(p.file).name, p.path, p.message) for p in validate_files([fleet, sweep])]
+    assert ("fleet.yaml", "job.gpus", "expected a number at least 1, got -1") in found, found
+    assert any(name == "sweep.yaml" and "file not found" in message and "missing.yaml" in message
+               for name, _, message in found), found

@@ -39,3 +39,21 @@ def test_bundled_scenario_matches_its_schema():
     jsonschema = pytest.importorskip("jsonschema")
     data = json.loads(json.dumps(yaml.safe_load(SCENARIO.read_text()), default=str))
     jsonschema.Draft202012Validator(json_schema("scenario")).validate(data)
+
+
+@pytest.mark.parametrize(("kind", "folder"), [("fleet", "fleets"), ("sweep", "sweeps")])
+def test_bundled_fleets_and_sweeps_match_their_schemas(kind: str, folder: str) -> None:
+    """``tabletop schema --kind fleet|sweep`` describes the files the reliability and sweep commands read."""
+    import subprocess
+    import sys
+
+    jsonschema = pytest.importorskip("jsonschema")
+    printed = subprocess.run([sys.executable, "-m", "tabletop", "schema", "--kind", kind], capture_output=True,
+                             text=True, check=True).stdout
+    schema = json.loads(printed)
+    assert schema["$id"] == f"urn:tabletop:schema:v1:{kind}"
+    files = sorted((SCENARIO.parent / folder).glob("*.yaml"))
+    assert files
+    for path in files:
+        data = json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))
+        jsonschema.Draft202012Validator(schema).validate(data)

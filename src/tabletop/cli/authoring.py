@@ -26,11 +26,22 @@ def validate(files: tuple[Path, ...]) -> None:
 
 
 @click.command()
-@click.option("--kind", type=click.Choice(["scenario", "rubric", "script"]), default="scenario", show_default=True)
+@click.option("--kind", type=click.Choice(["scenario", "rubric", "script", "fleet", "sweep"]), default="scenario",
+              show_default=True)
 def schema(kind: str) -> None:
     """Print the JSON Schema of a file kind, for editors."""
     import json
 
-    from tabletop.scenario.schema import json_schema
+    from tabletop.scenario.schema import json_schema, model_schema
 
-    click.echo(json.dumps(json_schema(kind), indent=2))
+    if kind == "fleet":
+        from tabletop.reliability.fleet import ReliabilityFleet
+
+        document = model_schema(ReliabilityFleet, kind, "tabletop reliability fleet (tabletop/v1)")
+    elif kind == "sweep":
+        from tabletop.sweep.spec import SweepSpec
+
+        document = model_schema(SweepSpec, kind, "tabletop sweep (tabletop/v1)")
+    else:
+        document = json_schema(kind)  # type: ignore[arg-type]
+    click.echo(json.dumps(document, indent=2))

@@ -33,7 +33,7 @@ from tabletop.scoring.rubric import Rubric
 
 DEFAULT_RUBRIC = "tabletop/scoring/data/default-rubric.yaml"
 """How problems in the bundled default rubric name it."""
-_KINDS = ("Scenario", "Rubric", "ResponderScript")
+_KINDS = ("Scenario", "Rubric", "ResponderScript", "ReliabilityFleet", "Sweep")
 
 
 @dataclass(frozen=True)
@@ -103,13 +103,19 @@ def validate_files(paths: Iterable[str | Path]) -> list[Problem]:
             continue
         kind = source.data.get("kind")
         if kind == "Scenario":
-            loaded, found = _scenario_from(path, data, source)
+            loaded, found = scenario_from_source(path, data, source)
             scenarios += [loaded.scenario] if loaded else []
         elif kind == "Rubric":
             found = validate(Rubric, source)[1]
         elif kind == "ResponderScript":
             found = []
             scripts.append(source)
+        elif kind == "ReliabilityFleet":
+            from tabletop.reliability.fleet import check_fleet  # a package that builds on this one
+
+            found = check_fleet(source)[1]
+        elif kind == "Sweep":
+            found = _sweep_file(path)
         elif kind is None and "groups" in source.data:
             found = _rule_file(source)[1]
         else:
@@ -121,8 +127,19 @@ def validate_files(paths: Iterable[str | Path]) -> list[Problem]:
     return sorted_problems(problems)
 
 
+def _sweep_file(path: Path) -> list[Problem]:
+    """A sweep's problems, every grid point's scenario or fleet checked as ``tabletop sweep`` does."""
+    from tabletop.sweep.plan import plan_sweep  # a package that builds on this one
+
+    try:
+        return list(plan_sweep(path).warnings)
+    except InputError as error:
+        return error.problems
+
+
 def _unknown_kind(source: Source, kind: Any) -> Problem:
-    expected = "kind Scenario, Rubric or ResponderScript, or a Prometheus rule file with top-level 'groups'"
+    expected = ("kind Scenario, Rubric, ResponderScript, ReliabilityFleet or Sweep, or a Prometheus rule file "
+                "with top-level 'groups'")
     if kind is None:
         return source.problem((), f"cannot tell what this file is: expected {expected}")
     return source.problem(("kind",), f"unknown kind {kind!r}{hint(kind, _KINDS)}; expected {expected}")
@@ -138,7 +155,7 @@ def _load_scenario(path: Path) -> tuple[LoadedScenario | None, list[Problem]]:
     source, problems = parse_yaml(data, str(path))
     if source is None:
         return None, problems
-    loaded, found = _scenario_from(path, data, source)
+    loaded, found = scenario_from_source(path, data, source)
     return loaded, problems + found
 
 
@@ -171,7 +188,10 @@ class _Referenced:
         return digest.hexdigest()
 
 
-def _scenario_from(path: Path, data: bytes, source: Source) -> tuple[LoadedScenario | None, list[Problem]]:
+def scenario_from_source(path: Path, data: bytes, source: Source) -> tuple[LoadedScenario | None, list[Problem]]:
+    """Check the scenario parsed as ``source`` (the file ``path`` holding ``data``, the bytes the
+    digest is of) with the files it refers to, read relative to ``path``; every problem located
+    in ``source``. A sweep passes each grid point's document with its scenario file's ``path``."""
     scenario, problems = validate(Scenario, source)
     sections = Sections.of(scenario) if scenario is not None else Sections.from_source(source)
     problems += check_references(source, sections)

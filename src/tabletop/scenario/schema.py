@@ -32,6 +32,12 @@ def json_schema(kind: SchemaKind = "scenario") -> dict[str, Any]:
     if kind not in _ROOTS:
         raise ValueError(f"unknown schema kind {kind!r}; kinds: {', '.join(_ROOTS)}")
     root, title = _ROOTS[kind]
+    return model_schema(root, kind, title)
+
+
+def model_schema(root: type[BaseModel], kind: str, title: str) -> dict[str, Any]:
+    """The JSON Schema of the file format whose model is ``root`` (also the formats of packages
+    that build on the scenario's, such as reliability fleets and sweeps)."""
     body = root.model_json_schema(by_alias=True, mode="validation")
     definitions = body.get("$defs", {})
     for model in _models(root):

@@ -220,9 +220,9 @@ class _DrillCheck:
         self.script = None if spec.responder in ("expert", "novice") else Path(source.file).parent / spec.responder
 
     def __call__(self, doc: Source, columns: tuple[str, ...]) -> tuple[Target | None, list[Problem]]:
-        from tabletop.scenario.loader import _scenario_from, load_script
+        from tabletop.scenario.loader import load_script, scenario_from_source
 
-        loaded, problems = _scenario_from(self.document, self.raw, doc)
+        loaded, problems = scenario_from_source(self.document, self.raw, doc)
         if loaded is None or has_errors(problems):
             return None, problems
         responder: Any = self.spec.responder
