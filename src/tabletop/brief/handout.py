@@ -28,8 +28,8 @@ def write_brief(loaded: LoadedScenario, seed: int = 1) -> str:
     """The handout's Markdown. ``seed`` is that of both runs behind it."""
     scenario = loaded.scenario
     runbooks = list(loaded.runbooks)
-    unattended = run_headless(loaded, Unattended(), seed=seed).timeline.events
-    expert = run_headless(loaded, ExpertResponder(), seed=seed).timeline.events
+    unattended = run_headless(loaded, Unattended(), seed=seed, scrape_all=False).timeline.events
+    expert = run_headless(loaded, ExpertResponder(), seed=seed, scrape_all=False).timeline.events
     score = score_drill(scenario, runbooks, loaded.rubric, expert)
     root = root_cause(scenario)
     clock = Clock(scenario.metadata.start)

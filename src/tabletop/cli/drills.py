@@ -90,7 +90,7 @@ def _run_drill(scenario: Path | None, responder: str | None, seed: int, out_dir:
         elif twin:
             drill = _run_twin(loaded, chosen, speed or 1.0, metrics_host, metrics_port, out_dir, options, **twin_options)
         elif speed is None and metrics_port is None:
-            drill = run_headless(loaded, chosen, **options)
+            drill = run_headless(loaded, chosen, scrape_all=False, **options)
         else:
             drill = _run_live(loaded, chosen, speed or 1.0, metrics_host, metrics_port, options)
         elapsed = time.perf_counter() - began

@@ -51,7 +51,10 @@ class _External:
 
 class Drill:
     def __init__(self, loaded: LoadedScenario, *, seed: int = 0, responder: str = "manual",
-                 timeline_path: Any = None, scenario_label: str | None = None) -> None:
+                 timeline_path: Any = None, scenario_label: str | None = None,
+                 unscraped: frozenset[str] = frozenset()) -> None:
+        """``unscraped``: series names the scrape leaves out, because nothing in the drill reads
+        them (``tabletop.drill.reads``)."""
         scenario = loaded.scenario
         self.loaded = loaded
         self.scenario = scenario
@@ -68,7 +71,7 @@ class Drill:
         """Events held back while a command runs (see ``holding_events``)."""
         self.streams = Streams(seed)
         self.fleet = Fleet(self.env, scenario.fleet, start=start, streams=self.streams, emit=self.record)
-        self.store = SeriesStore(epoch=start.timestamp())
+        self.store = SeriesStore(epoch=start.timestamp(), unscraped=unscraped)
         self.scraper = Scraper(self.store, self.fleet)
         self.rules = RuleEngine(loaded.rule_groups, self.store, scenario.signals.evaluation_interval, self._on_alert)
         self.pager = Pager(self.env, scenario, self.record)

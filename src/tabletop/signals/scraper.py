@@ -19,15 +19,19 @@ if TYPE_CHECKING:
 
 class Scraper:
     def __init__(self, store: SeriesStore, fleet: "Fleet") -> None:
+        """Exporters all of whose series are in ``store.unscraped`` are not run; the others
+        skip the series left out."""
         self.store = store
         self.fleet = fleet
         self.exporters: list[Exporter] = [exporter(store) for exporter in EXPORTERS]
+        self._collecting = [exporter for exporter in self.exporters
+                            if not exporter.series_names() <= store.unscraped]
 
     def scrape(self) -> None:
         store = self.store
         fleet = self.fleet
         store.begin_scrape(fleet.now)
-        for exporter in self.exporters:
+        for exporter in self._collecting:
             exporter.collect(fleet)
         store.end_scrape()
 
@@ -46,3 +50,8 @@ def families() -> list[Family]:
                 seen.add(family[0])
                 result.append(family)
     return result
+
+
+def series_names() -> frozenset[str]:
+    """Every series name the simulated exporters can write."""
+    return frozenset().union(*(exporter.series_names() for exporter in EXPORTERS))

@@ -10,11 +10,21 @@ that a scrape is a few list appends per series.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import lt
 
 STALE = None
 """Value of a stale-marker sample (the series disappeared at that scrape)."""
+
+UNSCRAPED = -1
+"""Series id of a series the scrape leaves out (its name is in ``SeriesStore.unscraped``):
+``add`` and ``add_many`` skip it."""
+
+
+class UnscrapedRead(RuntimeError):
+    """An expression selected a metric name the scrape left out: the list of names a drill
+    can read (``tabletop.drill.reads``) missed one. A bug, never a user's error."""
 
 LabelKey = tuple[tuple[str, str], ...]
 
@@ -24,20 +34,72 @@ def label_key(labels: Mapping[str, str]) -> LabelKey:
     return tuple(sorted(labels.items()))
 
 
+class Block:
+    """Series a target always writes together (a histogram's buckets, a target's counters):
+    they share one list of timestamps, which range functions then bisect once for all, and
+    one record of where any of them fell (see ``Series.falls_within``)."""
+
+    __slots__ = ("sids", "ts", "vs", "drops", "previous")
+
+    def __init__(self, members: list["Series"]) -> None:
+        self.sids = [s.sid for s in members]
+        self.ts = members[0].ts
+        self.vs = [s.vs for s in members]
+        self.drops: list[int] = []
+        """Indices of the samples where a member is below its previous sample."""
+        self.previous: list[float] | None = None
+
+
 @dataclass(slots=True)
 class Series:
     sid: int
     labels: dict[str, str]
     """All labels including ``__name__``."""
+    key: LabelKey = ()
+    """``label_key(labels)``: its place in Prometheus's order of series."""
     ts: list[float] = field(default_factory=list)
     vs: list[float | None] = field(default_factory=list)
     last_stale: int = -1
     """Index of the newest stale marker (-1: none), kept by ``end_scrape`` and ``write`` so
     readers can skip scanning windows for stale markers."""
+    block: Block | None = None
+    """The block whose timestamps ``ts`` are (``SeriesStore.block``)."""
+    drops: list[int] = field(default_factory=list)
+    """Indices of the samples below the sample before them (counter resets), found by
+    ``falls_within`` up to index ``drops_scanned``."""
+    drops_scanned: int = 1
 
     @property
     def name(self) -> str:
         return self.labels["__name__"]
+
+    def falls_within(self, lo: int, hi: int) -> bool:
+        """Whether a sample in ``vs[lo + 1:hi]`` is below the one before it, for a window
+        without stale markers. Samples are only ever appended, so each is compared once; a
+        block's members answer for the whole block (``add_block`` records its falls)."""
+        if self.block is not None:
+            drops = self.block.drops
+            if not drops or drops[-1] <= lo:
+                return False
+            j = bisect_right(drops, lo)
+            return j < len(drops) and drops[j] < hi
+        vs = self.vs
+        end = len(vs)
+        i = self.drops_scanned
+        if i < end:
+            drops = self.drops
+            previous = vs[i - 1]
+            for i in range(i, end):
+                value = vs[i]
+                if value is not None and previous is not None and value < previous:
+                    drops.append(i)
+                previous = value
+            self.drops_scanned = end
+        drops = self.drops
+        if not drops or drops[-1] <= lo:
+            return False
+        j = bisect_right(drops, lo)
+        return j < len(drops) and drops[j] < hi
 
     def window(self, start: float, end: float) -> tuple[int, int]:
         """Index range of samples with ``start <= t <= end`` (Prometheus 2.x range selection)."""
@@ -62,13 +124,16 @@ class MetricMeta:
 class SeriesStore:
     """All series of a drill, their samples and the metadata of each metric family."""
 
-    def __init__(self, epoch: float = 0.0) -> None:
+    def __init__(self, epoch: float = 0.0, unscraped: frozenset[str] = frozenset()) -> None:
         self.epoch = epoch
         """Unix time of second 0 (a drill's start): what ``time()`` and ``timestamp()`` report
         is the sample or evaluation time plus this, as in Prometheus. 0 in promtool's tests."""
+        self.unscraped = unscraped
+        """Series names the exporters do not write because nothing in the drill can read them;
+        selecting one raises UnscrapedRead."""
         self._series: list[Series] = []
         self._by_key: dict[LabelKey, int] = {}
-        self._by_name: dict[str, list[int]] = {}
+        self._by_name: dict[str, list[Series]] = {}
         self._meta: dict[str, MetricMeta] = {}
         self._ts: list[list[float]] = []
         self._vs: list[list[float | None]] = []
@@ -92,21 +157,41 @@ class SeriesStore:
     def families(self) -> dict[str, MetricMeta]:
         return dict(self._meta)
 
+    def writes(self, name: str) -> bool:
+        """Whether the scrape writes series called ``name``."""
+        return name not in self.unscraped
+
     def series_id(self, name: str, labels: Mapping[str, str]) -> int:
-        """Id of the series ``name{labels}``, registering it on first use."""
+        """Id of the series ``name{labels}``, registering it on first use; UNSCRAPED if the
+        scrape leaves ``name`` out."""
+        if name in self.unscraped:
+            return UNSCRAPED
         full = {"__name__": name, **labels}
         key = label_key(full)
         sid = self._by_key.get(key)
         if sid is None:
             sid = len(self._series)
-            series = Series(sid, full)
+            series = Series(sid, full, key)
             self._series.append(series)
             self._ts.append(series.ts)
             self._vs.append(series.vs)
             self._by_key[key] = sid
-            self._by_name.setdefault(name, []).append(sid)
+            self._by_name.setdefault(name, []).append(series)
             self.generation += 1
         return sid
+
+    def block(self, sids: list[int]) -> Block | None:
+        """Make the series ``sids`` share one list of timestamps, to be written only together by
+        ``add_block``; None (write them with ``add_many``) if one already has samples."""
+        members = [self._series[sid] for sid in sids if sid != UNSCRAPED]
+        if not members or any(s.ts or s.block is not None for s in members):
+            return None
+        block = Block(members)
+        for series in members:
+            series.ts = block.ts
+            series.block = block
+            self._ts[series.sid] = block.ts
+        return block
 
     # writing -------------------------------------------------------------------------------
     def begin_scrape(self, t: float) -> None:
@@ -115,17 +200,34 @@ class SeriesStore:
 
     def add(self, sid: int, value: float) -> None:
         """Record ``value`` for series ``sid`` at the current scrape's time."""
+        if sid == UNSCRAPED:
+            return
         self._ts[sid].append(self._scrape_time)  # type: ignore[arg-type]
         self._vs[sid].append(value)
         self._live_now.append(sid)
 
     def add_many(self, sids: list[int], values: Sequence[float]) -> None:
         """``add`` for parallel lists of series ids and values."""
+        if UNSCRAPED in sids:
+            kept = [(sid, value) for sid, value in zip(sids, values) if sid != UNSCRAPED]
+            sids = [sid for sid, _ in kept]
+            values = [value for _, value in kept]
         t, ts, vs = self._scrape_time, self._ts, self._vs
         for sid, value in zip(sids, values):
             ts[sid].append(t)  # type: ignore[arg-type]
             vs[sid].append(value)
         self._live_now.extend(sids)
+
+    def add_block(self, block: Block, values: Sequence[float]) -> None:
+        """``add_many`` for the series of a block."""
+        previous = block.previous
+        if previous is not None and any(map(lt, values, previous)):
+            block.drops.append(len(block.ts))
+        block.previous = list(values)
+        block.ts.append(self._scrape_time)  # type: ignore[arg-type]
+        for vs, value in zip(block.vs, values):
+            vs.append(value)
+        self._live_now.extend(block.sids)
 
     def end_scrape(self) -> None:
         """Write stale markers for series exposed at the previous scrape but not at this one."""
@@ -133,8 +235,9 @@ class SeriesStore:
         live_now = set(self._live_now)
         for sid in sorted(self._live_before - live_now):
             series = self._series[sid]
-            series.last_stale = len(series.ts)
-            series.ts.append(t)  # type: ignore[arg-type]
+            series.last_stale = len(series.vs)
+            if len(series.ts) == series.last_stale:  # a block's members share their timestamps
+                series.ts.append(t)  # type: ignore[arg-type]
             series.vs.append(STALE)
         self._live_before = live_now
         self._scrape_time = None
@@ -143,6 +246,8 @@ class SeriesStore:
     def write(self, sid: int, t: float, value: float | None) -> None:
         """Append one sample outside a scrape (rule results, imported series); ``t`` must not go back."""
         series = self._series[sid]
+        if series.block is not None:
+            raise ValueError(f"{series.labels} is written only with the other series of its block")
         if series.ts and t < series.ts[-1]:
             raise ValueError(f"sample at {t} is older than the newest sample of {series.labels}")
         if value is STALE:
@@ -163,11 +268,19 @@ class SeriesStore:
     def names(self) -> list[str]:
         return sorted(self._by_name)
 
-    def with_name(self, name: str) -> list[Series]:
-        return [self._series[sid] for sid in self._by_name.get(name, ())]
+    def with_name(self, name: str, start: int = 0) -> list[Series]:
+        """The series called ``name`` in the order they were registered, from the ``start``-th
+        on, for a selector (UnscrapedRead if the scrape leaves the name out)."""
+        if name in self.unscraped:
+            raise UnscrapedRead(f"{name} was left out of the scrape, but an expression selects it")
+        return self._by_name.get(name, [])[start:]
 
-    def all_series(self) -> Iterable[Series]:
-        return self._series
+    def all_series(self, start: int = 0) -> list[Series]:
+        """Every series in the order they were registered, from the ``start``-th on, for a
+        selector without a metric name (UnscrapedRead if the scrape leaves names out)."""
+        if self.unscraped:
+            raise UnscrapedRead("a selector without a metric name reads a scrape that left names out")
+        return self._series[start:]
 
     def latest(self) -> Iterator[tuple[Series, float]]:
         """Every series exposed at the newest scrape, with its value (for /metrics)."""

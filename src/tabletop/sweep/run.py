@@ -61,5 +61,5 @@ def _drill(target: DrillTarget, seed: int) -> dict[str, Any]:
         responder = ScriptResponder(target.responder)
     else:
         responder = make_responder(target.responder, loaded)
-    drill = run_headless(loaded, responder, seed=seed)
+    drill = run_headless(loaded, responder, seed=seed, scrape_all=False)
     return scenario_metrics(loaded, drill.timeline.events)

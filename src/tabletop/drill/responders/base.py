@@ -31,6 +31,11 @@ class Responder:
     def start(self) -> None:
         """Called once when attached, at T+0."""
 
+    def command_lines(self) -> list[str] | None:
+        """Command lines this responder will type beside runbook steps, known before the drill
+        starts; None when it may type anything (see ``tabletop.drill.reads``)."""
+        return []
+
     def observe(self, event: Event) -> None:
         """Called with every timeline event."""
 

@@ -19,6 +19,9 @@ class ScriptResponder(Responder):
         for command in self.script.commands:
             self.drill.submit(command.at, command.as_, command.run)
 
+    def command_lines(self) -> list[str]:
+        return [command.run for command in self.script.commands]
+
 
 if TYPE_CHECKING:
     from tabletop.chaos.experiments import LoadedExperiment
@@ -70,3 +73,6 @@ class RecordedResponder(Responder):
                 self.drill.submit(event.t, event.actor or "", event.data["line"])
             else:
                 self.drill.submit_event(event.t, event.kind, event.data, event.actor)
+
+    def command_lines(self) -> list[str]:
+        return [event.data["line"] for event in self.commands]

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from tabletop.signals.store import SeriesStore
+from tabletop.signals.store import UNSCRAPED, SeriesStore
 
 if TYPE_CHECKING:
     from tabletop.sim.fleet import Fleet
@@ -48,10 +48,20 @@ def wall(fleet: "Fleet", t: float) -> float:
     return fleet.start.timestamp() + t
 
 
+_SUFFIXES = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("", "_sum", "_count")}
+
+
 class Exporter:
     """Base of the simulated exporters: ``collect(fleet)`` runs inside a scrape."""
 
     families: ClassVar[tuple[Family, ...]] = ()
+
+    @classmethod
+    def series_names(cls) -> frozenset[str]:
+        """Names of the series it writes: ``up``, and a histogram's ``_bucket``, ``_sum`` and
+        ``_count`` (a summary's quantiles, ``_sum`` and ``_count``)."""
+        return frozenset([UP[0]] + [name + suffix for name, kind, _ in cls.families
+                                    for suffix in _SUFFIXES.get(kind, ("",))])
 
     def __init__(self, store: SeriesStore) -> None:
         self.store = store
@@ -67,6 +77,22 @@ class Exporter:
 
     def up_sid(self, target: Mapping[str, str]) -> int:
         return self.store.series_id("up", target)
+
+
+class Row:
+    """Series ids an exporter writes together, in a fixed order, without those the scrape
+    leaves out (``SeriesStore.unscraped``): ``add(values)`` takes values for every id."""
+
+    __slots__ = ("store", "sids", "_kept")
+
+    def __init__(self, store: SeriesStore, sids: Sequence[int]) -> None:
+        self.store = store
+        self.sids = [sid for sid in sids if sid != UNSCRAPED]
+        self._kept = None if len(self.sids) == len(sids) else [i for i, sid in enumerate(sids) if sid != UNSCRAPED]
+
+    def add(self, values: Sequence[float]) -> None:
+        kept = self._kept
+        self.store.add_many(self.sids, values if kept is None else [values[i] for i in kept])
 
 
 class Histogram:

@@ -37,6 +37,9 @@ TRAINING_UTILISATION = {"Running": 0.97, "Checkpointing": 0.20, "Hung": 1.0, "Re
 
 _RUNNING = (PodState.LOADING, PodState.READY, PodState.TERMINATING)
 
+_LATER = -2
+"""Id of a field not registered yet (a series is registered when it gets its first sample)."""
+
 # Order of the per-GPU series ids.
 _UTIL, _FB_USED, _FB_FREE, _TEMP, _POWER, _CLOCK, _XID, _SBE, _DBE, _THROTTLE = range(10)
 _FIELDS = (
@@ -92,6 +95,8 @@ class DcgmExporter(Exporter):
         super().__init__(store)
         self._up: dict["Node", int] = {}
         self._gpus: dict[tuple[Gpu, Pod | None], list[int]] = {}
+        self._xid_only = not any(store.writes(name) for name in _FIELDS if name != _FIELDS[_XID])
+        """Whether the scrape leaves out every field but the Xid one (see ``SeriesStore.unscraped``)."""
 
     def _gpu_sids(self, gpu: Gpu, pod: Pod | None) -> list[int]:
         """Series ids of a GPU's fields (only the Xid one while the GPU is off the bus: a series is
@@ -105,7 +110,7 @@ class DcgmExporter(Exporter):
         if pod is not None:
             labels.update(namespace=pod.namespace, pod=pod.name, container=pod.container)
         if gpu.off_bus:
-            sids = [-1] * len(_FIELDS)
+            sids = [_LATER] * len(_FIELDS)
             sids[_XID] = self.sid(_FIELDS[_XID], labels)
         else:
             sids = [self.sid(name, labels) for name in _FIELDS]
@@ -119,6 +124,7 @@ class DcgmExporter(Exporter):
         jitter = fleet.streams.get("dcgm").random
         gpus = self._gpus
         ready = PodState.READY
+        xid_only = self._xid_only
         for node in fleet.nodes.values():
             up = self._up.get(node)
             if up is None:
@@ -130,10 +136,10 @@ class DcgmExporter(Exporter):
             for gpu in node.gpus:
                 pod = gpu.pod
                 sids = gpus.get((gpu, pod)) or self._gpu_sids(gpu, pod)
-                if gpu.off_bus:
+                if gpu.off_bus or xid_only:
                     add(sids[_XID], float(gpu.last_xid))
                     continue
-                if sids[_UTIL] < 0:
+                if sids[_UTIL] == _LATER:
                     sids = self._gpu_sids(gpu, pod)
                 model = gpu.model
                 speed = gpu.speed

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tabletop.signals.exporters._common import Exporter
+from tabletop.signals.exporters._common import Exporter, Row
+from tabletop.signals.store import UNSCRAPED
 from tabletop.sim.pod import Pod, PodState
 from tabletop.sim.training import TrainingJob
 
@@ -83,35 +84,30 @@ class _PodSeries:
 
 
 class _NodeSeries:
-    __slots__ = ("name", "info", "condition", "unschedulable", "capacity", "allocatable", "taints")
+    __slots__ = ("name", "row", "taints")
 
     def __init__(self, exporter: "KubeStateExporter", node: "Node") -> None:
         sid = exporter.sid
         base = {"job": JOB, "instance": INSTANCE, "node": node.name}
         self.name = node.name
-        self.info = sid("kube_node_info", {**base, **NODE_INFO, "internal_ip": node.ip,
-                                           "pod_cidr": f"10.244.{node.number}.0/24",
-                                           "provider_id": f"baremetal://{node.name}"})
-        self.condition = [sid("kube_node_status_condition", {**base, "condition": "Ready", "status": s}) for s in CONDITIONS]
-        self.unschedulable = sid("kube_node_spec_unschedulable", base)
-        self.capacity = sid("kube_node_status_capacity", {**base, **GPU_RESOURCE})
-        self.allocatable = sid("kube_node_status_allocatable", {**base, **GPU_RESOURCE})
+        self.row = Row(exporter.store, [  # in the order of KubeStateExporter._node_values
+            sid("kube_node_info", {**base, **NODE_INFO, "internal_ip": node.ip, "pod_cidr": f"10.244.{node.number}.0/24",
+                                   "provider_id": f"baremetal://{node.name}"}),
+            *(sid("kube_node_status_condition", {**base, "condition": "Ready", "status": s}) for s in CONDITIONS),
+            sid("kube_node_spec_unschedulable", base),
+            sid("kube_node_status_capacity", {**base, **GPU_RESOURCE}),
+            sid("kube_node_status_allocatable", {**base, **GPU_RESOURCE}),
+        ])
         self.taints: dict[tuple[str, str], int] = {}
 
 
-class _DeploymentSeries:
-    __slots__ = ("spec", "status", "available", "unavailable", "updated", "generation", "observed")
-
-    def __init__(self, exporter: "KubeStateExporter", deployment: "Deployment") -> None:
-        sid = exporter.sid
-        base = {"job": JOB, "instance": INSTANCE, "namespace": deployment.namespace, "deployment": deployment.name}
-        self.spec = sid("kube_deployment_spec_replicas", base)
-        self.status = sid("kube_deployment_status_replicas", base)
-        self.available = sid("kube_deployment_status_replicas_available", base)
-        self.unavailable = sid("kube_deployment_status_replicas_unavailable", base)
-        self.updated = sid("kube_deployment_status_replicas_updated", base)
-        self.generation = sid("kube_deployment_metadata_generation", base)
-        self.observed = sid("kube_deployment_status_observed_generation", base)
+def _deployment_row(exporter: "KubeStateExporter", deployment: "Deployment") -> Row:
+    """The series of a deployment object, in the order of KubeStateExporter._deployment_values."""
+    base = {"job": JOB, "instance": INSTANCE, "namespace": deployment.namespace, "deployment": deployment.name}
+    return Row(exporter.store, [exporter.sid(name, base) for name in (
+        "kube_deployment_spec_replicas", "kube_deployment_status_replicas", "kube_deployment_status_replicas_available",
+        "kube_deployment_status_replicas_unavailable", "kube_deployment_status_replicas_updated",
+        "kube_deployment_metadata_generation", "kube_deployment_status_observed_generation")])
 
 
 def _taints(node: "Node") -> list[tuple[str, str]]:
@@ -160,7 +156,7 @@ class KubeStateExporter(Exporter):
         self._up = self.up_sid({"job": JOB, "instance": INSTANCE})
         self._pods: dict[tuple[Pod, "Node | None"], _PodSeries] = {}
         self._nodes: dict["Node", _NodeSeries] = {}
-        self._deployments: dict["Deployment", _DeploymentSeries] = {}
+        self._deployments: dict["Deployment", Row] = {}
 
     def _reason(self, entry: _PodSeries, metric: str, reason: str) -> int:
         sid = entry.reasons.get((metric, reason))
@@ -211,6 +207,14 @@ class KubeStateExporter(Exporter):
             put(self._reason(entry, "kube_pod_container_status_last_terminated_reason", pod.last_terminated_reason), 1.0)
         return sids, values
 
+    def _kept_pod_row(self, entry: _PodSeries, pod: Pod, start: float) -> tuple[list[int], list[float]]:
+        """``_pod_row`` without the series the scrape leaves out."""
+        sids, values = self._pod_row(entry, pod, start)
+        if UNSCRAPED not in sids:
+            return sids, values
+        kept = [(sid, value) for sid, value in zip(sids, values) if sid != UNSCRAPED]
+        return [sid for sid, _ in kept], [value for _, value in kept]
+
     def collect(self, fleet: "Fleet") -> None:
         add = self.store.add
         add_many = self.store.add_many
@@ -229,38 +233,37 @@ class KubeStateExporter(Exporter):
             signature = (state, pod.ready, pod.restarts, pod.last_terminated_reason)
             if entry.signature != signature:
                 entry.signature = signature
-                entry.row = self._pod_row(entry, pod, start)
+                entry.row = self._kept_pod_row(entry, pod, start)
             add_many(*entry.row)
 
         for deployment in fleet.deployments.values():
-            dep = self._deployments.get(deployment)
-            if dep is None:
-                dep = self._deployments[deployment] = _DeploymentSeries(self, deployment)
-            replicas = deployment.pods
-            available = sum(1 for p in replicas if p.ready)
-            add(dep.spec, float(deployment.replicas))
-            add(dep.status, float(len(replicas)))
-            add(dep.available, float(available))
-            add(dep.unavailable, float(max(deployment.replicas - available, 0)))
-            add(dep.updated, float(sum(1 for p in replicas if p.template_hash == deployment.template_hash)))
-            add(dep.generation, float(deployment.generation))
-            add(dep.observed, float(deployment.generation))
+            row = self._deployments.get(deployment)
+            if row is None:
+                row = self._deployments[deployment] = _deployment_row(self, deployment)
+            if row.sids:
+                row.add(_deployment_values(deployment))
 
         for node in fleet.nodes.values():
             entry_n = self._nodes.get(node)
             if entry_n is None:
                 entry_n = self._nodes[node] = _NodeSeries(self, node)
-            add(entry_n.info, 1.0)
             condition = node.ready_condition.lower()
-            for sid, status in zip(entry_n.condition, CONDITIONS):
-                add(sid, 1.0 if status == condition else 0.0)
-            add(entry_n.unschedulable, 1.0 if node.cordoned else 0.0)
-            add(entry_n.capacity, float(len(node.gpus)))
-            add(entry_n.allocatable, float(node.healthy_gpu_count()))
-            if node.cordoned or condition != "true":
+            if entry_n.row.sids:
+                entry_n.row.add([1.0, *(1.0 if status == condition else 0.0 for status in CONDITIONS),
+                                 1.0 if node.cordoned else 0.0, float(len(node.gpus)), float(node.healthy_gpu_count())])
+            if (node.cordoned or condition != "true") and self.store.writes("kube_node_spec_taint"):
                 for key, effect in _taints(node):
                     sid = entry_n.taints.get((key, effect))
                     if sid is None:
                         sid = entry_n.taints[(key, effect)] = self.sid(
                             "kube_node_spec_taint", {"job": JOB, "instance": INSTANCE, "node": node.name, "key": key, "effect": effect})
                     add(sid, 1.0)
+
+
+def _deployment_values(deployment: "Deployment") -> list[float]:
+    replicas = deployment.pods
+    available = sum(1 for p in replicas if p.ready)
+    return [float(deployment.replicas), float(len(replicas)), float(available),
+            float(max(deployment.replicas - available, 0)),
+            float(sum(1 for p in replicas if p.template_hash == deployment.template_hash)),
+            float(deployment.generation), float(deployment.generation)]

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tabletop.signals.exporters._common import DEFAULT_BUCKETS, Exporter, Histogram
+from tabletop.signals.store import UNSCRAPED, Block
 from tabletop.sim.deployment import Deployment
 from tabletop.sim.pod import Pod, PodState
 
@@ -54,7 +55,7 @@ _H_5XX = _H_2XX + 1
 
 
 class _Target:
-    __slots__ = ("up", "counters", "gauges", "values", "started_at", "counted_to")
+    __slots__ = ("up", "counters", "gauges", "values", "started_at", "counted_to", "kept", "block")
 
     def __init__(self, up: int) -> None:
         self.up = up
@@ -64,6 +65,10 @@ class _Target:
         self.values: list[float] = []
         self.started_at: float | None = None
         self.counted_to: float | None = None
+        self.kept: list[int] | None = None
+        """Indices of the counters the scrape writes, when it leaves some out."""
+        self.block: Block | None = None
+        """The counters written, sharing their timestamps (None: written one by one)."""
 
 
 class ModelServerExporter(Exporter):
@@ -82,6 +87,9 @@ class ModelServerExporter(Exporter):
     def __init__(self, store: SeriesStore) -> None:
         super().__init__(store)
         self._targets: dict[Pod, _Target] = {}
+        self._observed = {histogram: any(store.writes(histogram.name + suffix) for suffix in ("_bucket", "_sum", "_count"))
+                          for histogram in (E2E, TTFT, DURATION)}
+        """Whether the scrape writes any series of each histogram (see ``SeriesStore.unscraped``)."""
 
     def _series(self, entry: _Target, pod: Pod, deployment: Deployment) -> None:
         sid = self.sid
@@ -104,6 +112,10 @@ class ModelServerExporter(Exporter):
                 sid("http_requests_total", {**http, "status": "5xx"}),
             ]
         entry.values = [0.0] * len(entry.counters)
+        kept = [i for i, sid in enumerate(entry.counters) if sid != UNSCRAPED]
+        if len(kept) < len(entry.counters):
+            entry.kept = kept
+        entry.block = self.store.block(entry.counters)
 
     def _target(self, pod: Pod, deployment: Deployment) -> _Target:
         up = self.up_sid({"job": deployment.name, "instance": f"{pod.ip}:{PORT}",
@@ -115,6 +127,7 @@ class ModelServerExporter(Exporter):
         add = self.store.add
         now = fleet.now
         targets = self._targets
+        observed = self._observed
         traffic: dict[Deployment, dict[Pod, "PodTraffic"]] = {}
         for pod in fleet.pods.values():
             deployment = pod.owner
@@ -153,17 +166,23 @@ class ModelServerExporter(Exporter):
                 latency = share.latency
                 timeout = spec.latency.timeout
                 if vllm:
-                    E2E.observe(values, 0, ok, latency.median, latency.sigma, timeout)
-                    if share.ttft is not None:
+                    if observed[E2E]:
+                        E2E.observe(values, 0, ok, latency.median, latency.sigma, timeout)
+                    if share.ttft is not None and observed[TTFT]:
                         TTFT.observe(values, _V_TTFT, ok, share.ttft.median, share.ttft.sigma)
                     values[_V_SUCCESS] += ok
                     values[_V_2XX] += ok
                     values[_V_5XX] += errors
                 else:
-                    DURATION.observe(values, 0, ok, latency.median, latency.sigma, timeout)
+                    if observed[DURATION]:
+                        DURATION.observe(values, 0, ok, latency.median, latency.sigma, timeout)
                     values[_H_2XX] += ok
                     values[_H_5XX] += errors
-            self.store.add_many(entry.counters, values)
+            written = values if entry.kept is None else [values[i] for i in entry.kept]
+            if entry.block is not None:
+                self.store.add_block(entry.block, written)
+            else:
+                self.store.add_many([sid for sid in entry.counters if sid != UNSCRAPED], written)
             if vllm:
                 running = share.running if share is not None else 0.0
                 waiting = share.waiting if share is not None else 0.0

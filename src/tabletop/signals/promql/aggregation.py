@@ -49,6 +49,8 @@ class _Grouping:
         self.without = without
         self.excluded = frozenset(labels) | {NAME}
         self._get = itemgetter(*self.names) if self.names else None
+        self.by_present = self.key if without or not self.names else self._get
+        """``key`` for labels that have every ``by`` label (KeyError otherwise): faster."""
         self._labels: dict[Hashable, dict[str, str]] = {}
 
     def key(self, labels: dict[str, str]) -> Hashable:
@@ -160,10 +162,23 @@ class Aggregate(Node):
         out_labels = self.grouping.labels
         if self.op == "sum":  # the most common aggregation: one pass, no lists
             sums: dict[Hashable, float] = {}
+            get = self.grouping.by_present
             for labels, v in vector:
-                k = key(labels)
+                try:
+                    k = get(labels)
+                except KeyError:
+                    k = key(labels)
                 sums[k] = sums[k] + v if k in sums else v
             return [(out_labels(k), total) for k, total in sums.items()]
+        if self.op == "max" or self.op == "min":  # also one pass; NaN only if a group is all NaN
+            best: dict[Hashable, float] = {}
+            above = self.op == "max"
+            for labels, v in vector:
+                k = key(labels)
+                current = best.get(k)
+                if current is None or current != current or (v > current if above else v < current):
+                    best[k] = v
+            return [(out_labels(k), value) for k, value in best.items()]
         groups: dict[Hashable, Vector] = {}
         for sample in vector:
             k = key(sample[0])

@@ -84,11 +84,13 @@ def syntax_error(text: str, exc: Exception) -> PromQLError:
 
 
 class Compiler:
-    """Compiles one expression; ``metric_names`` collects the names its selectors use."""
+    """Compiles one expression; ``metric_names`` collects the names its selectors use and
+    ``any_name`` notes a selector without one (it may select any name)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.metric_names: set[str] = set()
+        self.any_name = False
 
     def _refuse(self, message: str, construct: str, pattern: str | None = None) -> PromQLError:
         return refusal(self.text, message, construct, pattern)
@@ -143,6 +145,8 @@ class Compiler:
                 raise self._refuse(exc.message, "regex", rf"\b{re.escape(m.name)}\s*[=!]~") from None
         if name is not None:
             self.metric_names.add(name)
+        else:
+            self.any_name = True
         return Selector(name, tests)
 
     def _range(self, expr) -> RangeSelector:

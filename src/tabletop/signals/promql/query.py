@@ -19,16 +19,19 @@ def parse_query(text: str) -> Query:
         raise syntax_error(text, exc) from None
     compiler = Compiler(text)
     root = compiler.compile(ast)
-    return Query(text, root, frozenset(compiler.metric_names))
+    return Query(text, root, frozenset(compiler.metric_names), any_name=compiler.any_name)
 
 
 class Query:
     """A query ready to be evaluated against a series store, at any virtual time."""
 
-    def __init__(self, text: str, root: Node, metric_names: frozenset[str]) -> None:
+    def __init__(self, text: str, root: Node, metric_names: frozenset[str], *, any_name: bool = False) -> None:
         self.text = text
         self._root = root
         self._metric_names = metric_names
+        self.any_name = any_name
+        """Whether a selector has no metric name (``{job="x"}``, ``{__name__=~"..."}``): the
+        query may read series of any name."""
 
     @property
     def value_type(self) -> str:

@@ -78,6 +78,7 @@ def _extrapolated_rate(is_counter: bool, is_rate: bool) -> Kernel:
             factor /= w.range
         return result * factor
 
+    kernel.counter = is_counter  # type: ignore[attr-defined]  # see RangeFunction._counters
     return kernel
 
 
@@ -214,17 +215,30 @@ class RangeFunction(Node):
         self.matrix = matrix
         self.param = param
         self.keep_name = keep_name
+        self.counter = getattr(kernel, "counter", False)
+        """rate and increase: evaluated by ``_counters``."""
+        self.is_rate = kernel is KERNELS.get("rate")
 
     def eval(self, ctx: Context) -> Vector:
         matrix = self.matrix
         end = ctx.t - matrix.offset
         start = end - matrix.range
         w = Window(start, end, matrix.range, ctx.t)
+        if self.counter:
+            out = self._counters(ctx, w)
+        else:
+            out = self._windows(ctx, w)
+        if not self.keep_name and matrix.selector.names_vary:
+            ensure_unique(out)
+        return out
+
+    def _windows(self, ctx: Context, w: Window) -> Vector:
+        start, end = w.start, w.end
         param = self.param.eval(ctx) if self.param is not None else NAN
         kernel = self.kernel
         keep_name = self.keep_name
         out = []
-        for series, labels, bare in matrix.selector.entries(ctx.store):
+        for series, labels, bare in self.matrix.selector.entries(ctx.store):
             ts = series.ts
             if not ts:
                 continue
@@ -240,18 +254,86 @@ class RangeFunction(Node):
                     continue
             vs = series.vs
             if series.last_stale >= lo:  # stale markers are not samples
-                kept = [i for i in range(lo, hi) if vs[i] is not None]
-                if not kept:
+                ts, vs, lo, hi = _without_stale(ts, vs, lo, hi)
+                if hi == 0:
                     continue
-                ts = [ts[i] for i in kept]
-                vs = [vs[i] for i in kept]
-                lo, hi = 0, len(kept)
             value = kernel(ts, vs, lo, hi, w, param)
             if value is not None:
                 out.append((labels if keep_name else bare, value))
-        if not keep_name and matrix.selector.names_vary:
-            ensure_unique(out)
         return out
+
+    def _counters(self, ctx: Context, w: Window) -> Vector:
+        """``_windows`` for rate and increase, with the kernel inlined for the common window (no
+        stale marker, no counter reset) and the window found once for the series of a block
+        (they share their timestamps): the hottest loop of a drill's rules, a latency
+        histogram's buckets times its targets. Keep it in step with ``_extrapolated_rate``."""
+        start, end, range_ = w.start, w.end, w.range
+        kernel = self.kernel
+        is_rate = self.is_rate
+        out = []
+        shared: Column | None = None
+        window = None
+        falls = False
+        for series, _, bare in self.matrix.selector.entries(ctx.store):
+            ts = series.ts
+            if ts is not shared:
+                shared = ts
+                window = _counter_window(ts, start, end, range_, is_rate)
+                if window is not None:  # a block's members fall together (Series.falls_within)
+                    falls = series.falls_within(window[0], window[1])
+            if window is None:
+                continue
+            lo, hi, sampled, to_start, tail, threshold, factor = window
+            vs = series.vs
+            if falls or series.last_stale >= lo:
+                if series.last_stale >= lo:
+                    ts, vs, lo, hi = _without_stale(ts, vs, lo, hi)
+                value = kernel(ts, vs, lo, hi, w, NAN)
+                if value is not None:
+                    out.append((bare, value))
+                continue
+            first = vs[lo]
+            result = vs[hi - 1] - first
+            if result > 0 and first >= 0:
+                to_zero = sampled * (first / result)
+                if to_zero < to_start:  # the counter would reach zero inside the gap: stop there
+                    head = to_zero if to_zero < threshold else sampled / (hi - lo - 1) / 2
+                    factor = div(sampled + head + tail, sampled)
+                    if is_rate:
+                        factor /= range_
+            out.append((bare, result * factor))
+        return out
+
+
+def _counter_window(ts: Column, start: float, end: float, range_: float, is_rate: bool) -> tuple | None:
+    """(lo, hi, sampled, to_start, tail, threshold, factor) of a counter's window ``[start, end]``
+    in ``ts``: what extrapolatedRate computes from the timestamps alone (``factor`` before the
+    zero-point adjustment); None when the window has fewer than two samples."""
+    if not ts:
+        return None
+    newest = ts[-1]
+    if newest < start:
+        return None
+    lo = bisect_left(ts, start)
+    hi = len(ts) if newest <= end else bisect_right(ts, end, lo)
+    if hi - lo < 2:
+        return None
+    sampled = ts[hi - 1] - ts[lo]
+    to_start = ts[lo] - start
+    to_end = end - ts[hi - 1]
+    average = sampled / (hi - lo - 1)
+    threshold = average * 1.1
+    tail = to_end if to_end < threshold else average / 2
+    factor = div(sampled + (to_start if to_start < threshold else average / 2) + tail, sampled)
+    if is_rate:
+        factor /= range_
+    return lo, hi, sampled, to_start, tail, threshold, factor
+
+
+def _without_stale(ts: Column, vs: Column, lo: int, hi: int) -> tuple[Column, Column, int, int]:
+    """The window's samples without its stale markers (they are not samples), as new columns."""
+    kept = [i for i in range(lo, hi) if vs[i] is not None]
+    return [ts[i] for i in kept], [vs[i] for i in kept], 0, len(kept)
 
 
 class AbsentOverTime(Node):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from tabletop.signals.promql.labels import Vector, without_name
 from tabletop.signals.promql.nodes import VECTOR, Context, Node
 from tabletop.signals.promql.regex import compile_regex
-from tabletop.signals.store import Series, SeriesStore, label_key
+from tabletop.signals.store import LabelKey, Series, SeriesStore
 
 LOOKBACK = 300.0
 """Prometheus's default lookback delta (``--query.lookback-delta``), in seconds."""
@@ -37,7 +37,8 @@ def label_test(op: str, value: str) -> LabelTest:
 
 
 class Selector:
-    """The series a set of matchers selects, cached until the store registers a new series."""
+    """The series a set of matchers selects. The store only ever adds series, so when it
+    registers new ones only those are tested and merged into the selection."""
 
     def __init__(self, name: str | None, tests: list[tuple[str, LabelTest]]) -> None:
         self.name = name
@@ -46,25 +47,36 @@ class Selector:
         """Whether the selected series have more than one metric name."""
         self._store: SeriesStore | None = None
         self._generation = -1
+        self._seen = 0
+        """How many of the store's candidate series have been tested."""
         self._entries: list[Entry] = []
 
     def entries(self, store: SeriesStore) -> list[Entry]:
         """Matching series in Prometheus's order (sorted by label set)."""
-        if store is not self._store or store.generation != self._generation:
-            self._select(store)
+        if store is not self._store:
+            self._store, self._generation, self._seen, self._entries = store, -1, 0, []
+            self.names_vary = False
+        if store.generation != self._generation:
+            self._select_new(store)
         return self._entries
 
-    def _select(self, store: SeriesStore) -> None:
-        candidates = store.with_name(self.name) if self.name is not None else store.all_series()
-        tests = self.tests
-        chosen = [
-            s for s in candidates if all(test(s.labels.get(label, "")) for label, test in tests)
-        ]
-        chosen.sort(key=lambda s: label_key(s.labels))
-        self._entries = [(s, s.labels, without_name(s.labels)) for s in chosen]
-        self.names_vary = len({s.labels.get("__name__") for s in chosen}) > 1
-        self._store = store
+    def _select_new(self, store: SeriesStore) -> None:
+        new = store.with_name(self.name, self._seen) if self.name is not None else store.all_series(self._seen)
+        self._seen += len(new)
         self._generation = store.generation
+        tests = self.tests
+        chosen = [s for s in new if all(test(s.labels.get(label, "")) for label, test in tests)]
+        if not chosen:
+            return
+        entries = self._entries + [(s, s.labels, without_name(s.labels)) for s in chosen]
+        entries.sort(key=_series_order)
+        self._entries = entries
+        if self.name is None:
+            self.names_vary = len({entry[1].get("__name__") for entry in entries}) > 1
+
+
+def _series_order(entry: Entry) -> LabelKey:
+    return entry[0].key
 
 
 def newest(ts: list[float], ref: float) -> int:
