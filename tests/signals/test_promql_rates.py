@@ -105,3 +105,35 @@ def test_reset_detection_matches_prometheus_loop(values: list[float]) -> None:
     got = KERNELS["increase"](ts, values, 0, len(values), w, math.nan)
     expected = _reference_increase(values)
     assert got == expected or (math.isnan(got) and math.isnan(expected))  # type: ignore[arg-type]
+
+
+@given(st.lists(st.lists(st.one_of(st.none(), st.floats(0, 50)), min_size=3, max_size=3), min_size=2, max_size=40),
+       st.sampled_from(["rate", "increase"]))
+def test_a_block_of_series_sharing_timestamps_gives_what_separate_series_give(rows, function) -> None:
+    """A target's counters share one timestamp list (``SeriesStore.block``) and rate finds the
+    window once for all of them; with resets (values may fall) and scrapes where the target
+    is down (None: every member goes stale), each member's rate is its own."""
+    from tabletop.signals.promql import parse_query
+
+    shared, separate = SeriesStore(), SeriesStore()
+    block_sids = [shared.series_id("c", {"i": str(i)}) for i in range(3)]
+    block = shared.block(block_sids)
+    assert block is not None
+    sids = [separate.series_id("c", {"i": str(i)}) for i in range(3)]
+    for k, row in enumerate(rows):
+        down = any(v is None for v in row)
+        for store in (shared, separate):
+            store.begin_scrape(15.0 * (k + 1))
+        if not down:
+            shared.add_block(block, row)
+            separate.add_many(sids, row)
+        for store in (shared, separate):
+            store.end_scrape()
+    q = parse_query(f"{function}(c[2m])")
+    for k in range(len(rows) + 2):
+        t = 15.0 * (k + 1)
+        assert _by_labels(q.instant(shared, t)) == _by_labels(q.instant(separate, t)), t
+
+
+def _by_labels(samples) -> dict[str, float]:
+    return {str(sorted(s.labels.items())): s.value for s in samples}

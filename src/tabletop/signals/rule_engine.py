@@ -202,6 +202,9 @@ class _AlertingRule:
 
     def evaluate(self, store: SeriesStore, t: float, limit: int) -> list[AlertTransition]:
         results = self._results(_as_vector(self.query.instant(store, t)))
+        if not results and not self.active:  # the usual case: nothing to track, nothing changes
+            self.output.write([], t)
+            return []
         before = {key: alert.state for key, alert in self.active.items()}
         for key, (labels, source, value) in results.items():
             alert = self.active.get(key)

@@ -10,12 +10,16 @@ that a scrape is a few list appends per series.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import lt
 
 STALE = None
 """Value of a stale-marker sample (the series disappeared at that scrape)."""
+
+_consume = deque(maxlen=0).extend
+"""Runs an iterator to its end in C (``add_block``'s appends)."""
 
 UNSCRAPED = -1
 """Series id of a series the scrape leaves out (its name is in ``SeriesStore.unscraped``):
@@ -225,8 +229,7 @@ class SeriesStore:
             block.drops.append(len(block.ts))
         block.previous = list(values)
         block.ts.append(self._scrape_time)  # type: ignore[arg-type]
-        for vs, value in zip(block.vs, values):
-            vs.append(value)
+        _consume(map(list.append, block.vs, values))
         self._live_now.extend(block.sids)
 
     def end_scrape(self) -> None:

@@ -77,7 +77,10 @@ class Deployment:
         return f"deployment/{self.name}"
 
     def profile(self, version: str) -> VersionProfile:
-        return self.profiles.setdefault(version, VersionProfile())
+        profile = self.profiles.get(version)
+        if profile is None:
+            profile = self.profiles[version] = VersionProfile()
+        return profile
 
     def _template_hash(self, version: str | None = None, restarts: int | None = None) -> str:
         version = self.version if version is None else version
@@ -261,8 +264,9 @@ class Deployment:
         if spec.server == "vllm":
             ttft_p50 = (spec.latency.time_to_first_token_p50 or spec.latency.p50 / 10) * profile.latency_factor / speed
             ttft = LatencyShape(ttft_p50 + wait * service_mean + extra_latency, 0.6)
+        busy = min(1.0, 0.05 + 0.93 * min(utilisation, 1.0))
         for gpu in pod.gpus:
-            gpu.busy = min(1.0, 0.05 + 0.93 * min(utilisation, 1.0))
+            gpu.busy = busy
         if store_down:
             return PodTraffic(pod, 0.0, load, latency, ttft, 0.0, 0.0, utilisation)
         late = served * (1 - latency.cdf(spec.latency.timeout))

@@ -58,11 +58,20 @@ def _guarded(run: Run, target: Target) -> dict[str, Any]:
         raise RunFailed(run, traceback.format_exc()) from error
 
 
-def _worker_start(parent: int) -> None:
+_targets: list[Target] = []
+"""A pool worker's copy of the sweep's targets, shipped once when it starts (see ``_on_pool``)."""
+
+
+def _worker_start(parent: int, targets: list[Target]) -> None:
     """Pool workers leave Ctrl-C to the sweep, which stops them (no traceback from each), and
     exit when the sweep is gone (killed with SIGKILL, it cannot stop them)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True, name="exit-with-sweep").start()
+    _targets[:] = targets
+
+
+def _run_target(index: int, parameters: dict[str, Any], seed: int) -> dict[str, Any]:
+    return run_one(_targets[index], parameters, seed)
 
 
 def _exit_with(parent: int) -> None:
@@ -72,9 +81,17 @@ def _exit_with(parent: int) -> None:
 
 
 def _on_pool(pending: Sequence[tuple[Run, Target]], on_row: OnRow, workers: int) -> None:
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),))
+    """Each worker gets the targets once, when it starts; a run names its target by index (a
+    scenario pickled with every run would cost the parent and the workers a few ms each)."""
+    index: dict[int, int] = {}
+    targets: list[Target] = []
+    for _, target in pending:
+        if id(target) not in index:
+            index[id(target)] = len(targets)
+            targets.append(target)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=(os.getpid(), targets))
     try:
-        futures = {pool.submit(run_one, target, run.parameters, run.seed): run for run, target in pending}
+        futures = {pool.submit(_run_target, index[id(target)], run.parameters, run.seed): run for run, target in pending}
         _collect(futures, as_completed(futures), on_row)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -234,7 +234,8 @@ class KubeStateExporter(Exporter):
             if entry.signature != signature:
                 entry.signature = signature
                 entry.row = self._kept_pod_row(entry, pod, start)
-            add_many(*entry.row)
+            if entry.row[0]:
+                add_many(*entry.row)
 
         for deployment in fleet.deployments.values():
             row = self._deployments.get(deployment)
@@ -249,7 +250,8 @@ class KubeStateExporter(Exporter):
                 entry_n = self._nodes[node] = _NodeSeries(self, node)
             condition = node.ready_condition.lower()
             if entry_n.row.sids:
-                entry_n.row.add([1.0, *(1.0 if status == condition else 0.0 for status in CONDITIONS),
+                entry_n.row.add([1.0, 1.0 if condition == "true" else 0.0, 1.0 if condition == "false" else 0.0,
+                                 1.0 if condition == "unknown" else 0.0,  # CONDITIONS
                                  1.0 if node.cordoned else 0.0, float(len(node.gpus)), float(node.healthy_gpu_count())])
             if (node.cordoned or condition != "true") and self.store.writes("kube_node_spec_taint"):
                 for key, effect in _taints(node):

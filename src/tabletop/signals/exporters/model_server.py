@@ -20,9 +20,10 @@ answered after the gateway gave up, are 5xx.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from tabletop.signals.exporters._common import DEFAULT_BUCKETS, Exporter, Histogram
+from tabletop.signals.exporters._common import DEFAULT_BUCKETS, Exporter, Histogram, picker
 from tabletop.signals.store import UNSCRAPED, Block
 from tabletop.sim.deployment import Deployment
 from tabletop.sim.pod import Pod, PodState
@@ -65,8 +66,8 @@ class _Target:
         self.values: list[float] = []
         self.started_at: float | None = None
         self.counted_to: float | None = None
-        self.kept: list[int] | None = None
-        """Indices of the counters the scrape writes, when it leaves some out."""
+        self.kept: Callable[[list[float]], Sequence[float]] | None = None
+        """Picks the values of the counters the scrape writes, when it leaves some out."""
         self.block: Block | None = None
         """The counters written, sharing their timestamps (None: written one by one)."""
 
@@ -103,8 +104,9 @@ class ModelServerExporter(Exporter):
                 sid("http_requests_total", {**http, "status": "2xx"}),
                 sid("http_requests_total", {**http, "status": "5xx"}),
             ]
-            entry.gauges = [sid("vllm:num_requests_running", model), sid("vllm:num_requests_waiting", model),
-                            sid("vllm:gpu_cache_usage_perc", model)]
+            gauges = [sid("vllm:num_requests_running", model), sid("vllm:num_requests_waiting", model),
+                      sid("vllm:gpu_cache_usage_perc", model)]
+            entry.gauges = [] if all(g == UNSCRAPED for g in gauges) else gauges  # [] : none is scraped
         else:
             http = {**target, "handler": HTTP_HANDLER, "method": "POST"}
             entry.counters = DURATION.sids(self.store, http) + [
@@ -114,7 +116,7 @@ class ModelServerExporter(Exporter):
         entry.values = [0.0] * len(entry.counters)
         kept = [i for i, sid in enumerate(entry.counters) if sid != UNSCRAPED]
         if len(kept) < len(entry.counters):
-            entry.kept = kept
+            entry.kept = picker(kept)
         entry.block = self.store.block(entry.counters)
 
     def _target(self, pod: Pod, deployment: Deployment) -> _Target:
@@ -178,12 +180,12 @@ class ModelServerExporter(Exporter):
                         DURATION.observe(values, 0, ok, latency.median, latency.sigma, timeout)
                     values[_H_2XX] += ok
                     values[_H_5XX] += errors
-            written = values if entry.kept is None else [values[i] for i in entry.kept]
+            written = values if entry.kept is None else entry.kept(values)
             if entry.block is not None:
                 self.store.add_block(entry.block, written)
             else:
                 self.store.add_many([sid for sid in entry.counters if sid != UNSCRAPED], written)
-            if vllm:
+            if vllm and entry.gauges:
                 running = share.running if share is not None else 0.0
                 waiting = share.waiting if share is not None else 0.0
                 slots = spec.concurrency

@@ -272,23 +272,25 @@ class RangeFunction(Node):
         is_rate = self.is_rate
         out = []
         shared: Column | None = None
-        window = None
+        lo = hi = -1
+        sampled = to_start = tail = threshold = base = 0.0
         falls = False
         for series, _, bare in self.matrix.selector.entries(ctx.store):
             ts = series.ts
             if ts is not shared:
                 shared = ts
                 window = _counter_window(ts, start, end, range_, is_rate)
-                if window is not None:  # a block's members fall together (Series.falls_within)
-                    falls = series.falls_within(window[0], window[1])
-            if window is None:
+                if window is None:
+                    lo = -1
+                    continue
+                lo, hi, sampled, to_start, tail, threshold, base = window
+                falls = series.falls_within(lo, hi)  # a block's members fall together
+            elif lo < 0:
                 continue
-            lo, hi, sampled, to_start, tail, threshold, factor = window
+            factor = base
             vs = series.vs
-            if falls or series.last_stale >= lo:
-                if series.last_stale >= lo:
-                    ts, vs, lo, hi = _without_stale(ts, vs, lo, hi)
-                value = kernel(ts, vs, lo, hi, w, NAN)
+            if falls or series.last_stale >= lo:  # the kernel, on this series' own window
+                value = kernel(*(_without_stale(ts, vs, lo, hi) if series.last_stale >= lo else (ts, vs, lo, hi)), w, NAN)
                 if value is not None:
                     out.append((bare, value))
                 continue
