@@ -8,6 +8,7 @@ the workers need tabletop installed (the same version), nothing of the sweep's f
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -68,6 +69,7 @@ def _worker_start(parent: int, targets: list[Target]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True, name="exit-with-sweep").start()
     _targets[:] = targets
+    gc.freeze()  # what the worker inherited and the targets: never garbage, no need to scan them
 
 
 def _run_target(index: int, parameters: dict[str, Any], seed: int) -> dict[str, Any]:

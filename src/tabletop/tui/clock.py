@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from tabletop.drill.board import UpcomingView
 from tabletop.drill.session import SPEEDS, DrillSession
