@@ -9,12 +9,14 @@ single-run runs/s (1.0 when the pool costs nothing; below 1 it loses time to pro
 shipping targets and rows, and cores shared with other work).
 
 Run alone with ``python benchmarks/sweep.py [--runs 200] [--workers 2]``, or with everything else
-by ``python3 dev.py bench``.
+by ``python3 dev.py bench`` (which runs it in a fresh process, as ``tabletop sweep`` would be).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,6 +73,16 @@ def bench(runs: int = 1000, workers: int = 2) -> dict[str, Any]:
     }
 
 
+def bench_apart(runs: int = 1000, workers: int = 2) -> dict[str, Any]:
+    """``bench`` in a process of its own, as ``tabletop sweep`` runs: the workers fork from it,
+    so a parent grown by other benchmarks would slow them down."""
+    done = subprocess.run([sys.executable, __file__, "--runs", str(runs), "--workers", str(workers), "--json"],
+                          capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 1) or not done.stdout.strip():
+        raise RuntimeError(f"benchmarks/sweep.py failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def passed(figures: dict[str, Any]) -> bool:
     return figures["wall_seconds"] < TARGET
 
@@ -91,7 +103,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     figures = bench(args.runs, args.workers)
-    print("\n".join(describe(figures)))
+    print(json.dumps(figures) if args.json else "\n".join(describe(figures)))
     sys.exit(0 if passed(figures) else 1)
