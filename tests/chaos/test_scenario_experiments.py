@@ -159,3 +159,48 @@ def test_responders_can_name_the_experiment_as_the_root_cause() -> None:
     score = score_drill(loaded.scenario, list(loaded.runbooks), loaded.rubric, drill.timeline.events)
     hypothesis = next(c for c in score.criteria if c.id == "hypothesis")
     assert hypothesis.rating in ("P", "S") and "experiment/lose-serving-capacity was named" in hypothesis.summary
+
+
+CHAOS_MESH_LATENCY = {
+    "type": "action", "name": "slow-ranker",
+    "provider": {"type": "python", "module": "chaosk8s.chaosmesh.network.actions", "func": "add_latency",
+                 "arguments": {"name": "slow-ranker", "ns": "serving", "latency": "200ms",
+                               "label_selectors": "app=ranker"}},
+}
+
+
+def test_chaos_mesh_against_the_twin_is_refused_when_the_scenario_loads(tmp_path: Path) -> None:
+    """The twin serves no custom resources: an experiment creating a NetworkChaos would get a 404
+    in the middle of a drill, so it is refused up front, at the activity's provider module."""
+    data = bundled()
+    data["experiments"][0]["experiment"]["method"].append(CHAOS_MESH_LATENCY)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    found = [p for p in problems(path) if "chaosk8s.chaosmesh.network.actions.add_latency" in p]
+    assert len(found) == 1, problems(path)
+    at = line(path, "module: chaosk8s.chaosmesh.network.actions")
+    assert found[0].startswith(f"{path}:{at}:") and "does not serve" in found[0] and "real cluster with Chaos Mesh" in found[0]
+
+
+def test_custom_objects_in_an_experiment_file_are_refused_at_their_line(tmp_path: Path) -> None:
+    data = bundled()
+    document = data["experiments"][0].pop("experiment")
+    document["method"].append({"type": "action", "name": "stress", "provider": {
+        "type": "python", "module": "chaosk8s.crd.actions", "func": "create_custom_object",
+        "arguments": {"group": "chaos-mesh.org", "version": "v1alpha1", "plural": "stresschaos",
+                      "resource": {"kind": "StressChaos"}}}})
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    data["experiments"][0]["file"] = "exp.yaml"
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    found = [p for p in problems(path) if "create_custom_object" in p]
+    assert len(found) == 1 and found[0].startswith(f"{tmp_path / 'exp.yaml'}:{line(tmp_path / 'exp.yaml', 'module: chaosk8s.crd.actions')}:")
+
+
+def test_chaos_mesh_against_a_real_cluster_is_left_to_that_cluster(tmp_path: Path) -> None:
+    data = bundled()
+    data["experiments"][0]["experiment"]["method"].append(CHAOS_MESH_LATENCY)
+    data["kubernetes"] = {"context": "kind-lab"}
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert load_scenario(path).experiments[0].document["method"][-1]["name"] == "slow-ranker"

@@ -115,6 +115,41 @@ def check_experiment(source: Source, base: Sequence[PathPart], document: Any) ->
     return problems
 
 
+CUSTOM_RESOURCE_MODULES = ("chaosk8s.chaosmesh.",)
+"""chaostoolkit-kubernetes modules whose every activity creates or reads Chaos Mesh's custom
+resources (NetworkChaos, StressChaos)."""
+
+
+def custom_resource_activity(activity: dict[str, Any]) -> str | None:
+    """``module.func`` of a Python provider that works on custom resources (Chaos Mesh's, or
+    ``chaosk8s.crd``'s custom objects), which the twin does not serve; else None."""
+    provider = activity.get("provider")
+    if not isinstance(provider, dict) or provider.get("type") != "python":
+        return None
+    module, func = provider.get("module"), provider.get("func")
+    if not isinstance(module, str) or not isinstance(func, str):
+        return None
+    if module.startswith(CUSTOM_RESOURCE_MODULES) or (module.startswith("chaosk8s.crd.") and "custom_object" in func):
+        return f"{module}.{func}"
+    return None
+
+
+def check_twin_support(source: Source, base: Sequence[PathPart], document: dict[str, Any]) -> list[Problem]:
+    """Activities the drill's twin cannot answer, for an experiment that acts on the twin: the
+    twin serves the Kubernetes built-in resources the fleet has, no custom resources."""
+    problems = []
+    for phase, index, activity in activities(document):
+        found = custom_resource_activity(activity)
+        if found is not None:
+            where = tuple(base) + activity_path(phase, index) + ("provider", "module")
+            problems.append(source.problem(where, (
+                f"{found} works on custom resources (Chaos Mesh's NetworkChaos, StressChaos or other CRDs), which the "
+                "drill's Kubernetes twin does not serve. For a network or load fault in a drill use a scenario fault "
+                "instead (e.g. kind: feature_store_outage with mode: slow, traffic_surge or gpu_thermal); to run this "
+                "experiment, point kubernetes.context at a real cluster with Chaos Mesh installed")))
+    return problems
+
+
 def _names(document: dict[str, Any]) -> set[str]:
     return {a["name"] for _, _, a in activities(document) if isinstance(a.get("name"), str)}
 

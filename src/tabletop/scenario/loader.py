@@ -15,8 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tabletop.chaos.experiments import LoadedExperiment, check_experiment
+from tabletop.chaos.experiments import LoadedExperiment, check_experiment, check_twin_support
 from tabletop.drill.script import ResponderScript
+from tabletop.scenario.chaos import TWIN
 from tabletop.scenario.model import Scenario
 from tabletop.scenario.problems import InputError, PathPart, Problem, format_path, has_errors, sorted_problems
 from tabletop.scenario.command_checks import World, check_command
@@ -234,6 +235,7 @@ def _experiments(source: Source, files: _Referenced) -> tuple[list[LoadedExperim
         if "experiment" in item and "file" not in item:
             found = check_experiment(source, path + ("experiment",), item["experiment"])
             document, origin = item["experiment"], "inline"
+            located: tuple[Source | None, tuple[PathPart, ...]] = (source, path + ("experiment",))
         elif isinstance(item.get("file"), str) and "experiment" not in item:
             display, raw, found = files.read(item["file"], path + ("file",))
             experiment_source, more = parse_yaml(raw, display) if raw is not None else (None, [])
@@ -241,12 +243,22 @@ def _experiments(source: Source, files: _Referenced) -> tuple[list[LoadedExperim
             if experiment_source is not None:
                 found += check_experiment(experiment_source, (), experiment_source.data)
             document, origin = (experiment_source.data if experiment_source else None), item["file"]
+            located = (experiment_source, ())
         else:
             continue  # the model says what is wrong
+        if located[0] is not None and isinstance(document, dict) and not has_errors(found) and _acts_on_twin(source):
+            found += check_twin_support(located[0], located[1], document)
         problems += found
         if isinstance(name, str) and isinstance(document, dict) and not has_errors(found):
             loaded.append(LoadedExperiment(name, document, origin, index))
     return loaded, problems
+
+
+def _acts_on_twin(source: Source) -> bool:
+    """Whether the scenario's experiments act on the drill's own twin (``kubernetes.context``)."""
+    kubernetes = source.data.get("kubernetes") if isinstance(source.data, dict) else None
+    context = kubernetes.get("context", TWIN) if isinstance(kubernetes, dict) else TWIN
+    return context == TWIN
 
 
 def _duplicate_runbook(runbook: Runbook | None, earlier: list[Runbook], source: Source, key: Sequence[PathPart]) -> list[Problem]:
