@@ -134,7 +134,9 @@ def test_import_round_trip(tmp_path: Path) -> None:
     assert validated.returncode == 0, validated.stdout + validated.stderr
 
 
-def test_import_puts_the_leading_pauses_on_the_drill_clock(tmp_path: Path) -> None:
+def test_import_starts_the_experiment_at_once_and_leaves_its_pauses_to_chaos_toolkit(tmp_path: Path) -> None:
+    """Chaos Toolkit waits the 15 s after the probe and the 45 s before the action itself: the
+    drill starting it at T+60s as well would wait them twice."""
     experiment = {
         "title": "Kill a ranker pod", "description": "One ranker replica goes away.", "tags": ["k8s"],
         "steady-state-hypothesis": {"title": "ok", "probes": [
@@ -150,7 +152,8 @@ def test_import_puts_the_leading_pauses_on_the_drill_clock(tmp_path: Path) -> No
     result = invoke("import", path)
     assert result.exit_code == 0, result.output
     data = yaml.safe_load((tmp_path / "kill.scenario.yaml").read_text())
-    assert data["experiments"][0]["when"] == {"at": "60s"} and data["experiments"][0]["file"] == "kill.json"
+    assert data["experiments"][0]["when"] == {"at": "0s"} and data["experiments"][0]["file"] == "kill.json"
+    assert "60 wall-clock seconds before the method's first activity" in (tmp_path / "kill.scenario.yaml").read_text()
     assert data["fleet"]["deployments"][0]["namespace"] == "serving"
 
 

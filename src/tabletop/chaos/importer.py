@@ -9,9 +9,11 @@ lacks is only a warning: the drill's runner sets its own). The skeleton it becom
   works in), an availability SLO, an error-rate alert, two participants with a rota,
   escalation policy and routing: enough for ``tabletop validate`` and a first drill, each
   section commented with what to fill in;
-- ``experiments: [{id, when: {at: T}, file: <the experiment, relative to the scenario>}]``,
-  ``T`` being the pauses Chaos Toolkit keeps before the method's first activity (those of the
-  steady-state probes and the first activity's ``pauses.before``), else 0;
+- ``experiments: [{id, when: {at: 0s}, file: <the experiment, relative to the scenario>}]``:
+  the drill starts it at once and Chaos Toolkit keeps its own pauses, so the method starts as
+  it would under ``chaos run`` (the comment says how long the leading pauses are: those of
+  the steady-state probes and the first activity's ``pauses.before``). Starting it at their
+  end as well would wait them twice;
 - ``ground_truth`` naming the experiment as the root cause, with the experiment's tabletop
   ``mitigate`` rollbacks as fixes where it has them.
 """
@@ -211,7 +213,8 @@ def scenario_skeleton(experiment: dict[str, Any], experiment_path: Path, scenari
                      + "\n".join(f"    # - {{action: {action}, target: {_quote(target)}}}" for action, target in fixes)
                      + "\n" + fix_lines)
     summary = " ".join(str(experiment.get("description", "")).split())
-    at_text = f"{at:g}s" if at else "0s"
+    pause_text = (f" ({at:g} wall-clock seconds before the method's first activity, which at\n"
+                  f"    # --speed N is N times as much drill time)") if at else " (wall-clock seconds)"
     return f"""# A tabletop scenario around the Chaos Toolkit experiment {reference}, written by
 # `tabletop chaos import`. Fill in the TODOs, make the fleet look like the system the
 # experiment acts on, then check it with `tabletop validate {scenario_path.name}`.
@@ -236,10 +239,10 @@ kubernetes:
 
 experiments:
   - id: {experiment_id}
-    # When the drill starts the experiment (drill time). {at_text} is what Chaos Toolkit pauses
-    # before the method's first activity; Chaos Toolkit still keeps its own pauses (wall-clock
-    # seconds) once started, so drop them from the experiment if the drill's clock should say when.
-    when: {{at: {at_text}}}
+    # When the drill starts the experiment (drill time). Chaos Toolkit then keeps the
+    # experiment's own pauses{pause_text}; to place the method on the drill's clock
+    # instead, drop those pauses from the experiment and give their time here.
+    when: {{at: 0s}}
     description: {_quote(title)}
     file: {reference}
 
