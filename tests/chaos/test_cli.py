@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +59,49 @@ def test_run_refuses_a_real_cluster_without_allowlist_and_live(tmp_path: Path, c
     assert "experiment lose-serving-capacity: completed (dry run: nothing was touched)" in ran.stderr
     assert "pass --live" not in ran.stderr.split("To run it:")[1]  # it was given
     assert "dry run: would run method action drain-a-node: chaosk8s.node.actions.drain_nodes(name='gpu-serve-2', timeout=120)" in ran.stderr
+    ended = [e["data"] for e in events(tmp_path / "out" / "timeline.jsonl") if e["kind"] == "chaos.experiment.ended"]
+    assert [(e["status"], e["mode"]) for e in ended] == [("completed", "dry-run")]
+
+
+def test_a_real_cluster_drill_serves_its_metrics_with_metrics_port(tmp_path: Path, cluster: Recorder) -> None:  # noqa: F811
+    """--metrics-port is honoured when the experiments aim at a real cluster (here refused: a dry
+    run against a recording server that must see no request)."""
+    path = scenario(tmp_path, cluster)
+    process = subprocess.Popen([sys.executable, "-m", "tabletop", "run", str(path), "--speed", "60", "--duration", "4m",
+                                "--metrics-port", "0", "--out", str(tmp_path / "out")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert process.stderr is not None
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            found = re.search(r"serving the drill's metrics at (http://127\.0\.0\.1:\d+/metrics)", line)
+            if found:
+                break
+        assert found, "".join(lines)
+        body = ""
+        for _ in range(100):  # the first scrape is at T+0 of the drill's clock, published by its first step
+            with urllib.request.urlopen(found.group(1), timeout=10) as response:
+                body = response.read().decode()
+            if "kube_deployment_spec_replicas{" in body:
+                break
+            time.sleep(0.1)
+        assert 'kube_deployment_spec_replicas{' in body and 'job="kube-state-metrics"' in body, body
+        _, rest = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, "".join(lines) + rest
+    assert "the drill runs without a twin (--twin serves one)" in "".join(lines) + rest
+    assert cluster.requests == []
+
+
+def test_a_real_cluster_drill_serves_the_twin_with_twin(tmp_path: Path, cluster: Recorder) -> None:  # noqa: F811
+    path = scenario(tmp_path, cluster)
+    ran = tabletop("run", str(path), "--speed", "60", "--duration", "4m", "--twin", "--out", str(tmp_path / "out"))
+    assert ran.returncode == 0, ran.stderr
+    assert "experiments act on kube context 'prod-gpu'; the twin serves the simulated fleet beside it" in ran.stderr
+    assert "serving the simulated fleet as a Kubernetes API" in ran.stderr and (tmp_path / "out" / "kubeconfig").exists()
+    assert cluster.requests == []  # the experiment still aims at prod-gpu (refused: a dry run), never at the twin
     ended = [e["data"] for e in events(tmp_path / "out" / "timeline.jsonl") if e["kind"] == "chaos.experiment.ended"]
     assert [(e["status"], e["mode"]) for e in ended] == [("completed", "dry-run")]
 

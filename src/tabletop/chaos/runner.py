@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,9 +45,11 @@ from tabletop.chaos.experiments import LoadedExperiment
 from tabletop.chaos.safety import Decision, decide
 from tabletop.drill.command_line import CHAOS
 from tabletop.drill.engine import Drill
+from tabletop.drill.live import Publisher
 from tabletop.drill.pacing import pace
 from tabletop.scenario.chaos import TWIN
 from tabletop.scenario.loader import LoadedScenario
+from tabletop.signals.metrics_server import MetricsServer
 
 if TYPE_CHECKING:
     from tabletop.drill.responders.base import Responder
@@ -353,13 +356,15 @@ def run_chaos_drill(loaded: LoadedScenario, *, out_dir: Path, seed: int = 0, spe
                     notify: Callable[[str], None] | None = None, scenario_label: str | None = None,
                     timeline_path: Path | None = None, finish_timeout: float = FINISH_TIMEOUT,
                     twin_options: dict[str, Any] | None = None,
-                    on_ready: Callable[[Any], None] | None = None) -> Drill:
+                    on_ready: Callable[[Any], None] | None = None, metrics_host: str = "127.0.0.1",
+                    metrics_port: int | None = None, on_metrics: Callable[[int], None] | None = None) -> Drill:
     """A paced drill that runs the scenario's experiments; returns the ended drill.
 
     Against the twin (``kubernetes.context: twin``) this is ``run_twin`` (``twin_options``:
     host, port, token, kubeconfig_path, metrics_host, metrics_port) with the runner as its
     companion; the experiments' writes are recorded as ``chaostoolkit``; ``actor`` (default: the
-    first participant) is who kubectl's writes are recorded as. Against a real cluster, the drill runs paced on its own. The timeline
+    first participant) is who kubectl's writes are recorded as. Against a real cluster, the drill runs paced on its own,
+    serving its metrics when ``metrics_port`` is given (``on_metrics`` gets the bound port). The timeline
     goes to ``timeline_path`` (default OUT/timeline.jsonl), the journals to OUT/chaos/."""
     runner = ChaosRunner(loaded, out_dir, live=live, allow_process=allow_process, notify=notify,
                          finish_timeout=finish_timeout)
@@ -372,17 +377,28 @@ def run_chaos_drill(loaded: LoadedScenario, *, out_dir: Path, seed: int = 0, spe
         return run_twin(loaded, seed=seed, speed=speed, actor=actor or participants[0], timeline_path=timeline_path,
                         scenario_label=scenario_label, responder=responder, responder_name=name, until=until,
                         on_ready=on_ready, stop=stop, companions=(runner,), **(twin_options or {}))
-    drill = Drill(loaded, seed=seed, responder=name, timeline_path=timeline_path, scenario_label=scenario_label)
-    try:
+    with ExitStack() as stack:
+        server = stack.enter_context(closing(MetricsServer(metrics_host, metrics_port))) if metrics_port is not None else None
+        drill = Drill(loaded, seed=seed, responder=name, timeline_path=timeline_path, scenario_label=scenario_label)
+        stack.callback(lambda: drill.ended or drill.end("aborted"))
+        stack.callback(runner.close)
         if responder is not None:
             responder.attach(drill)
         runner.attach(drill)
+        publish = Publisher(server, drill) if server is not None else None
+        if server is not None and publish is not None:
+            publish()
+            server.start()
+            if on_metrics is not None:
+                on_metrics(server.port)
+
+        def step() -> None:
+            runner.step()
+            if publish is not None:
+                publish()
+
         if on_ready is not None:
             on_ready(None)
-        pace(drill, speed, until=until, on_step=runner.step, stop=stop, wake=runner.wake,
-             before_end=lambda reason: runner.finish(reason, runner.step))
-    finally:
-        runner.close()
-        if not drill.ended:
-            drill.end("aborted")
+        pace(drill, speed, until=until, on_step=step, stop=stop, wake=runner.wake,
+             before_end=lambda reason: runner.finish(reason, step))
     return drill

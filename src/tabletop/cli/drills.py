@@ -86,7 +86,7 @@ def _run_drill(scenario: Path | None, responder: str | None, seed: int, out_dir:
     try:
         if loaded.experiments and not headless:
             drill = _run_chaos(loaded, chosen, speed or 1.0, metrics_host, metrics_port, out_dir, options, twin_options,
-                               **(chaos_options or {}))
+                               twin=twin, **(chaos_options or {}))
         elif twin:
             drill = _run_twin(loaded, chosen, speed or 1.0, metrics_host, metrics_port, out_dir, options, **twin_options)
         elif speed is None and metrics_port is None:
@@ -156,35 +156,49 @@ def _run_twin(loaded: Any, responder: Any, speed: float, metrics_host: str, metr
 
 
 def _run_chaos(loaded: Any, responder: Any, speed: float, metrics_host: str, metrics_port: int | None, out_dir: Path,
-               options: dict[str, Any], twin_options: dict[str, Any], *, live: bool = False, allow_process: bool = False) -> Any:
+               options: dict[str, Any], twin_options: dict[str, Any], *, twin: bool = False, live: bool = False,
+               allow_process: bool = False) -> Any:
     """A paced drill whose Chaos Toolkit experiments run: against its twin (served as with --twin), or
-    against the scenario's real cluster (no twin; --live and the allowlist decide)."""
+    against the scenario's real cluster (--live and the allowlist decide), the twin then served
+    only with --twin, for the team to look at the simulated fleet beside it."""
     from tabletop.chaos.runner import ChaosRunner, run_chaos_drill
     from tabletop.scenario.chaos import TWIN
 
     def notify(message: str) -> None:
         click.echo(message, err=True)
 
-    if loaded.scenario.kubernetes.context == TWIN:
+    context = loaded.scenario.kubernetes.context
+    if context == TWIN or twin:
         runner = ChaosRunner(loaded, out_dir, live=live, allow_process=allow_process, notify=notify)
+        if context != TWIN:
+            click.echo(f"experiments act on kube context {context!r}; the twin serves the simulated fleet beside it",
+                       err=True)
         return _run_twin(loaded, responder, speed, metrics_host, metrics_port, out_dir, options, companions=(runner,),
                          **twin_options)
-    click.echo(f"experiments act on kube context {loaded.scenario.kubernetes.context!r}; the drill runs without a twin",
+    click.echo(f"experiments act on kube context {context!r}; the drill runs without a twin (--twin serves one)",
                err=True)
-    return run_chaos_drill(loaded, out_dir=out_dir, speed=speed, live=live, allow_process=allow_process,
-                           responder=responder, notify=notify, **options)
+    try:
+        return run_chaos_drill(loaded, out_dir=out_dir, speed=speed, live=live, allow_process=allow_process,
+                               responder=responder, notify=notify, metrics_host=metrics_host, metrics_port=metrics_port,
+                               on_metrics=lambda bound: _serving_metrics(metrics_host, bound), **options)
+    except OSError as error:
+        if metrics_port is None:
+            raise
+        fail(f"--metrics-port: cannot listen on {metrics_host}:{metrics_port}: {error.strerror or error}")
+
+
+def _serving_metrics(host: str, port: int) -> None:
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"serving the drill's metrics at http://{shown}:{port}/metrics (scrape with honor_labels: true)", err=True)
 
 
 def _run_live(loaded: Any, responder: Any, speed: float, host: str, port: int | None, options: dict[str, Any]) -> Any:
     """A drill paced at ``speed``, serving its metrics when ``port`` is given."""
     from tabletop.drill.live import run_live
 
-    def ready(bound: int) -> None:
-        shown = f"[{host}]" if ":" in host else host
-        click.echo(f"serving the drill's metrics at http://{shown}:{bound}/metrics (scrape with honor_labels: true)", err=True)
-
     try:
-        return run_live(loaded, responder, speed=speed, metrics_host=host, metrics_port=port, on_ready=ready, **options)
+        return run_live(loaded, responder, speed=speed, metrics_host=host, metrics_port=port,
+                        on_ready=lambda bound: _serving_metrics(host, bound), **options)
     except OSError as error:
         if port is None:
             raise
