@@ -18,7 +18,7 @@ ROOT = SCENARIO.parents[1]
 DEFAULT_RUBRIC = ROOT / "src" / "tabletop" / "scoring" / "data" / "default-rubric.yaml"
 KINDS = "'gpu_xid', 'hbm_ecc', 'gpu_thermal', 'node_not_ready', 'memory_leak', 'bad_rollout', 'rollout', 'feature_drift', 'feature_store_outage', 'traffic_surge', 'nccl_hang', 'checkpoint_storage_full'"
 CRITERIA = "time_to_acknowledge, time_to_mitigate, time_to_resolve, escalation, handoff_note, roles_assigned, status_updates, hypothesis, runbook_steps, harmful_actions, error_budget"
-DEPLOYMENT_KEYS = "name, namespace, server, model, version, previous_version, replicas, node_pool, gpus_per_replica, startup_time, model_load_time, capacity_rps, concurrency, latency, traffic, memory_limit, memory_working_set, depends_on, quality"
+DEPLOYMENT_KEYS = "name, namespace, server, model, version, previous_version, replicas, node_pool, gpus_per_replica, startup_time, model_load_time, capacity_rps, concurrency, latency, traffic, memory_limit, memory_working_set, depends_on, quality, disruption_budget"
 
 
 def test_bundled_scenario_loads_without_problems():

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.twin.live import ROOT, LiveTwin, kubectl_binary, needs_openssl
+from tabletop.scenario.loader import load_scenario
+from tests.twin.live import BUNDLED, ROOT, LiveTwin, kubectl_binary, needs_openssl, with_fleet
 
 
 @pytest.fixture
@@ -132,6 +133,30 @@ def test_cordon_uncordon_and_drain(live: LiveTwin) -> None:
     assert sorted(t for a, t in done if a == "evict") == [f"pod/{name}" for name in on_node]
     reasons = live.call(lambda d: [e.data["reason"] for e in d.timeline.events if e.kind == "fleet.event" and e.data["object"] == f"pod/{on_node[0]}"])
     assert "Evicted" in reasons and "Killing" in reasons
+
+
+def test_kubectl_drain_waits_on_a_disruption_budget(tmp_path: Path) -> None:
+    """kubectl drain evicts through the Eviction API; the twin answers 429 with Kubernetes'
+    words while the budget allows no disruption, kubectl retries every 5 s, and a refused
+    eviction is not a command on the timeline."""
+    kubectl_binary()
+    loaded = with_fleet(load_scenario(BUNDLED), {"ranker": {"disruption_budget": {"min_available": 4}}})
+    with LiveTwin(tmp_path, loaded, speed=30) as live:
+        budgets = lines(live.kubectl("get", "pdb", "-n", "serving").stdout)
+        assert budgets[0] == ["NAME", "MIN", "AVAILABLE", "MAX", "UNAVAILABLE", "ALLOWED", "DISRUPTIONS", "AGE"]
+        assert budgets[1][:4] == ["ranker", "4", "N/A", "0"]
+        pdb = json.loads(live.kubectl("get", "pdb", "ranker", "-n", "serving", "-o", "json").stdout)
+        assert pdb["spec"] == {"minAvailable": 4, "selector": {"matchLabels": {"app": "ranker"}}}
+        assert {k: pdb["status"][k] for k in ("currentHealthy", "desiredHealthy", "disruptionsAllowed", "expectedPods")} == {
+            "currentHealthy": 4, "desiredHealthy": 4, "disruptionsAllowed": 0, "expectedPods": 4}
+        node = live.call(lambda d: next(p.node.name for p in d.fleet.deployments["ranker"].pods if p.alive))
+        drained = live.kubectl("drain", node, "--ignore-daemonsets", "--timeout=8s", check=False, timeout=60)
+        assert drained.returncode != 0
+        assert "Cannot evict pod as it would violate the pod's disruption budget" in drained.stderr
+        assert "will retry after 5s" in drained.stderr
+        held = live.call(lambda d: [p.name for p in d.fleet.nodes[node].pods if p.alive and p.owner.name == "ranker"])
+        assert held, "the budget kept the ranker pods on the node"
+        assert not any(target == f"pod/{name}" for _, target in applied(live) for name in held)
 
 
 def test_scale_rollout_restart_and_undo(live: LiveTwin) -> None:

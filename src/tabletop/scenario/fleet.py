@@ -76,6 +76,22 @@ class Quality(Model):
     """Accuracy lost per hour of feature staleness beyond two pipeline schedules."""
 
 
+class DisruptionBudget(Model):
+    """A PodDisruptionBudget over a deployment's pods (policy/v1): evictions (``evict``,
+    ``drain``, kubectl drain) wait while one would leave fewer healthy pods than it allows."""
+
+    min_available: Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^(100|[1-9]?[0-9])%$")] | None = None
+    """Pods that must stay Ready: a number or a percent of the replicas (rounded up)."""
+    max_unavailable: Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^(100|[1-9]?[0-9])%$")] | None = None
+    """Pods that may be unavailable: a number or a percent of the replicas (rounded up)."""
+
+    @model_validator(mode="after")
+    def _one(self) -> "DisruptionBudget":
+        if (self.min_available is None) == (self.max_unavailable is None):
+            raise ValueError("a disruption budget needs exactly one of 'min_available' or 'max_unavailable'")
+        return self
+
+
 class Deployment(Model):
     """A model-serving Deployment: replicas of a model server, each on its own GPUs."""
 
@@ -106,6 +122,8 @@ class Deployment(Model):
     depends_on: list[Name] = []
     """Feature stores each request reads from."""
     quality: Quality | None = None
+    disruption_budget: DisruptionBudget | None = None
+    """A PodDisruptionBudget named like the deployment, selecting its pods."""
 
 
 class CheckpointStorage(Model):

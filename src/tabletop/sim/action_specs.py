@@ -47,7 +47,7 @@ ACTIONS: dict[str, ActionSpec] = {
         ActionSpec("evict", "pod", "evict a pod as a node drain does; its controller creates a replacement"),
         ActionSpec("cordon", "node", "mark the node unschedulable"),
         ActionSpec("uncordon", "node", "mark the node schedulable again"),
-        ActionSpec("drain", "node", "cordon the node and evict its pods"),
+        ActionSpec("drain", "node", "cordon the node and evict its pods (those a disruption budget holds, as it allows)"),
         ActionSpec("reboot", "node", "reboot the node (resets its GPUs; NotReady while it boots)"),
         ActionSpec(
             "restart_training", "job", "restart the job from its last checkpoint",

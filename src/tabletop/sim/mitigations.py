@@ -9,6 +9,7 @@ from typing import Any
 from tabletop.sim import kubelet, node_controller
 from tabletop.sim.action_specs import ACTIONS
 from tabletop.sim.deployment import Deployment
+from tabletop.sim.disruption import REFUSED, eviction_blocked
 from tabletop.sim.features import FeaturePipeline, FeatureStore
 from tabletop.sim.fleet import Fleet
 from tabletop.sim.node import Node
@@ -81,6 +82,9 @@ def _delete_pod(fleet: Fleet, pod: Pod, params: dict[str, Any]) -> list[str]:
 
 
 def _evict(fleet: Fleet, pod: Pod, params: dict[str, Any]) -> list[str]:
+    blocked = eviction_blocked(pod)
+    if blocked is not None:
+        raise Refused(f"{REFUSED} {blocked}")
     fleet.event(pod.ref, "Evicted", f"Evicting pod {pod.namespace}/{pod.name}")
     kubelet.delete(fleet, pod, "evicted")
     return [f"pod/{pod.name} evicted" + (f" from {pod.node.name}" if pod.node else "")]
@@ -102,13 +106,44 @@ def _uncordon(fleet: Fleet, node: Node, params: dict[str, Any]) -> list[str]:
 
 
 def _drain(fleet: Fleet, node: Node, params: dict[str, Any]) -> list[str]:
+    """Cordon, then evict every pod; one its disruption budget holds back is tried again every
+    DRAIN_RETRY seconds until it goes (or is gone), as ``kubectl drain`` does."""
     changes = _cordon(fleet, node, params) if not node.cordoned else [f"node/{node.name} cordoned"]
-    evicted = [pod for pod in node.pods if pod.alive]
-    for pod in evicted:
+    evicted, waiting = _drain_once(fleet, node, [pod for pod in node.pods if pod.alive])
+    if evicted:
+        changes.append(f"evicted {len(evicted)} pod(s): {', '.join(p.name for p in evicted)}")
+    elif not waiting:
+        changes.append("no pods to evict")
+    if waiting:
+        causes = sorted({why for _, why in waiting})
+        changes.append(f"{len(waiting)} pod(s) wait on their disruption budget ({'; '.join(causes)}): "
+                       f"tried again every {DRAIN_RETRY:g} s, as kubectl drain does")
+        fleet.later(DRAIN_RETRY, lambda: _retry_drain(fleet, node, [pod for pod, _ in waiting]))
+    return changes
+
+
+DRAIN_RETRY = 5.0
+"""Seconds between a drain's attempts at an eviction a disruption budget refused (kubectl's)."""
+
+
+def _drain_once(fleet: Fleet, node: Node, pods: list[Pod]) -> tuple[list[Pod], list[tuple[Pod, str]]]:
+    evicted, waiting = [], []
+    for pod in pods:
+        blocked = eviction_blocked(pod)
+        if blocked is not None:
+            waiting.append((pod, blocked))
+            continue
         fleet.event(pod.ref, "Evicted", f"Evicting pod {pod.namespace}/{pod.name} (drain {node.name})")
         kubelet.delete(fleet, pod, f"drain of {node.name}")
-    changes.append(f"evicted {len(evicted)} pod(s): {', '.join(p.name for p in evicted)}" if evicted else "no pods to evict")
-    return changes
+        evicted.append(pod)
+    return evicted, waiting
+
+
+def _retry_drain(fleet: Fleet, node: Node, pods: list[Pod]) -> None:
+    left = [pod for pod in pods if pod.alive and pod.node is node]
+    _, waiting = _drain_once(fleet, node, left)
+    if waiting:
+        fleet.later(DRAIN_RETRY, lambda: _retry_drain(fleet, node, [pod for pod, _ in waiting]))
 
 
 def _reboot(fleet: Fleet, node: Node, params: dict[str, Any]) -> list[str]:

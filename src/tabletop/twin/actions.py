@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tabletop.sim.action_specs import ACTIONS
 from tabletop.sim.deployment import Deployment
+from tabletop.sim.disruption import eviction_blocked
 from tabletop.sim.pod import Pod, PodState
 from tabletop.twin import errors
 from tabletop.twin.objects import RESTARTED_AT, deployment_image, version_of
@@ -98,7 +99,12 @@ class Writes:
                 raise errors.bad_request(f"name in URL does not match name in Eviction object ({named!r})")
             preconditions = (body.get("deleteOptions") or {}).get("preconditions") or {}
             self._preconditions(entry, "pods", "", preconditions.get("uid"), preconditions.get("resourceVersion"))
-        if dry_run or not pod.alive:
+        if not pod.alive:
+            return
+        blocked = eviction_blocked(pod)  # refused before it reaches the timeline: kubectl drain retries every 5 s
+        if blocked is not None:
+            raise errors.disruption_budget(blocked)
+        if dry_run:
             return
         self._run(actor, [f"mitigate evict pod/{name}"], "pods", "", name)
 

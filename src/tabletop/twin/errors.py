@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tabletop.sim.disruption import REFUSED
+
 
 class ApiError(Exception):
     """A request the twin answers with a failure ``Status``."""
@@ -99,6 +101,11 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> 
         "name": name, "group": group or None, "kind": kind,
         "causes": [{"reason": "FieldValueInvalid", "message": message, "field": field} for field, message in causes],
     })
+
+
+def disruption_budget(cause: str) -> ApiError:
+    """429 for an eviction a PodDisruptionBudget refuses (kubectl drain retries it)."""
+    return ApiError(429, "TooManyRequests", REFUSED, {"causes": [{"reason": "DisruptionBudget", "message": cause}]})
 
 
 def internal(message: str) -> ApiError:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from tabletop.drill.views import pod_status
 from tabletop.sim.deployment import Deployment, Template
+from tabletop.sim.disruption import budget_status
 from tabletop.sim.kubelet import TERMINATION_GRACE
 from tabletop.sim.node import EVICTION_TOLERATION, NODE_MONITOR_GRACE, Node
 from tabletop.sim.pod import Pod, PodState
@@ -598,6 +599,46 @@ class ReplicaSets:
         return Rendered(obj, cells, created)
 
 
+class DisruptionBudgets:
+    """A deployment's ``disruption_budget`` as the PodDisruptionBudget of the same name."""
+
+    resource = "poddisruptionbudgets"
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def items(self) -> Iterable[tuple[Key, Hashable, Any]]:
+        for d in self.world.fleet.deployments.values():
+            status = budget_status(d)
+            if status is not None:
+                yield (d.namespace, d.name), status, d
+
+    def render(self, d: Deployment) -> Rendered:
+        budget = d.spec.disruption_budget
+        status = budget_status(d)
+        assert budget is not None and status is not None
+        created = -_AGES["deployment"]
+        spec: dict[str, Any] = {"selector": {"matchLabels": {"app": d.name}}}
+        if budget.min_available is not None:
+            spec["minAvailable"] = budget.min_available
+        else:
+            spec["maxUnavailable"] = budget.max_unavailable
+        allowed = status.disruptions_allowed
+        since = self.world.stamp(created)
+        obj = {
+            "kind": "PodDisruptionBudget", "apiVersion": "policy/v1",
+            "metadata": meta(self.world, "poddisruptionbudget", d.name, d.namespace, created, generation=1),
+            "spec": spec,
+            "status": {"observedGeneration": 1, "disruptionsAllowed": allowed, "currentHealthy": status.current_healthy,
+                       "desiredHealthy": status.desired_healthy, "expectedPods": status.expected,
+                       "conditions": [{"type": "DisruptionAllowed", "status": "True" if allowed else "False",
+                                       "reason": "SufficientPods" if allowed else "InsufficientPods", "message": "",
+                                       "observedGeneration": 1, "lastTransitionTime": since}]},
+        }
+        cells = [d.name, spec.get("minAvailable", "N/A"), spec.get("maxUnavailable", "N/A"), allowed, Age(created)]
+        return Rendered(obj, cells, created)
+
+
 # daemon sets, jobs, namespaces ---------------------------------------------------------------------------
 class DaemonSets:
     resource = "daemonsets"
@@ -760,5 +801,5 @@ def fields(resource: str, obj: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-KINDS = (Namespaces, Nodes, Pods, Deployments, ReplicaSets, DaemonSets, Jobs)
+KINDS = (Namespaces, Nodes, Pods, Deployments, ReplicaSets, DisruptionBudgets, DaemonSets, Jobs)
 """Kinds rendered from the fleet by fingerprint (events come from the timeline)."""

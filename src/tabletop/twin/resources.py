@@ -89,9 +89,8 @@ SUBRESOURCES: tuple[Subresource, ...] = (
 )
 
 GROUPS: dict[str, tuple[str, ...]] = {"apps": ("v1",), "batch": ("v1",), "policy": ("v1",)}
-"""API groups and their versions (preferred first). ``policy`` is there for pods' eviction; the
-drill has no PodDisruptionBudgets, but discovery treats a group version without resources as
-broken."""
+"""API groups and their versions (preferred first). ``policy`` serves pods' eviction and the
+PodDisruptionBudgets of deployments that have a ``disruption_budget``."""
 
 
 def resource(group: str, version: str, name: str) -> Resource | None:
