@@ -254,3 +254,31 @@ def test_a_twin_with_a_token_needs_it_and_the_provider_sends_it(tmp_path: Path) 
         env["TABLETOP_TOKEN"] = "wrong"
         ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
         assert ran.returncode != 0 and "the drill refused (401): Unauthorized" in ran.stderr
+
+
+def test_the_exported_scenario_runs_against_a_twin_of_it_without_its_faults(tmp_path: Path) -> None:
+    """`tabletop chaos export` then `tabletop twin SCENARIO --without-faults`: the experiment
+    injects the scenario's faults under their own ids, on the drill's clock, once each, and the
+    timeline (its header says the faults were left out) replays byte for byte."""
+    from tabletop.chaos.export import export_experiment
+    from tabletop.scenario.loader import load_scenario
+    from tests.twin.live import BUNDLED
+
+    loaded = load_scenario(BUNDLED)
+    experiment = export_experiment(loaded.scenario).experiment
+    with LiveTwin(tmp_path, speed=120.0, without_faults=True) as live:
+        journal, ran = chaos_run(tmp_path, live, experiment)
+        log = ran.stdout + ran.stderr
+        injections = [run for run in journal["run"] if run["activity"]["name"].startswith("inject-")]
+        assert [run["status"] for run in injections] == ["succeeded"] * len(loaded.scenario.faults), log
+        timeline = events(live)
+    injected = [e for e in timeline if e["kind"] == "fault.injected"]
+    assert sorted(e["data"]["fault"] for e in injected) == sorted(f.id for f in loaded.scenario.faults)
+    for fault in loaded.scenario.faults:  # on the drill's clock, as the scenario places them
+        at = next(e["t"] for e in injected if e["data"]["fault"] == fault.id)
+        assert fault.when.at is not None and fault.when.at <= at < fault.when.at + 30
+    header = json.loads(live.timeline.read_text().splitlines()[0])
+    assert header["scenario"]["without_faults"] is True
+    recorded = read_timeline(live.timeline)
+    assert recorded.header.without_faults
+    assert first_difference(recorded, replay_timeline(live.loaded, recorded)) is None

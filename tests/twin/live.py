@@ -68,13 +68,15 @@ def with_fleet(loaded: LoadedScenario, deployments: dict[str, dict[str, Any]] | 
 
 class LiveTwin:
     def __init__(self, tmp_path: Path, loaded: LoadedScenario | None = None, *, speed: float = 120.0,
-                 actor: str | None = "alice", token: str | None = None, seed: int = SEED) -> None:
+                 actor: str | None = "alice", token: str | None = None, seed: int = SEED,
+                 without_faults: bool = False) -> None:
         self.tmp = tmp_path
         self.loaded = loaded or load_scenario(BUNDLED)
         self.speed = speed
         self.actor = actor
         self.token = token
         self.seed = seed
+        self.without_faults = without_faults
         self.kubeconfig = tmp_path / "kubeconfig"
         self.timeline = tmp_path / "timeline.jsonl"
         self.stop = threading.Event()
@@ -92,7 +94,8 @@ class LiveTwin:
         try:
             self.drill = run_twin(self.loaded, seed=self.seed, speed=self.speed, actor=self.actor, token=self.token,
                                   kubeconfig_path=self.kubeconfig, timeline_path=self.timeline, on_ready=ready,
-                                  stop=self.stop, scenario_label="scenarios/serving-gpu-node-failure.yaml")
+                                  stop=self.stop, scenario_label="scenarios/serving-gpu-node-failure.yaml",
+                                  without_faults=self.without_faults)
         except BaseException as error:  # reported by __enter__ or __exit__
             self.error = error
         finally:

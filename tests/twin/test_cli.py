@@ -59,6 +59,17 @@ def test_twin_serves_the_drill_to_its_end_and_writes_the_outputs(tmp_path: Path)
     assert {p.name for p in out.iterdir()} >= {"timeline.jsonl", "score.json", "score.md", "postmortem.md", "kubeconfig"}
 
 
+def test_twin_without_faults_leaves_the_scenarios_faults_to_an_experiment(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ran = subprocess.run([*TABLETOP, "twin", str(BUNDLED), "--out", str(out), "--speed", "240", "--duration", "45m",
+                          "--without-faults"], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    lines = [json.loads(line) for line in (out / "timeline.jsonl").read_text().splitlines()]
+    assert lines[0]["scenario"]["without_faults"] is True
+    assert not any(e["kind"] == "fault.injected" for e in lines[1:])  # the GPU (T+10m) and the node (T+40m) stay well
+    assert "faults injected 0" in ran.stdout
+
+
 def test_run_twin_lets_a_person_act_beside_the_scripted_responder(tmp_path: Path) -> None:
     out = tmp_path / "out"
     process = subprocess.Popen([*TABLETOP, "run", str(BUNDLED), "--twin", "--responder", "expert", "--speed", "120",

@@ -40,7 +40,8 @@ def export_command(scenario: Path, out: Path | None) -> None:
 
     Its method injects the scenario's faults into a running drill on the drill's clock, its
     steady-state hypothesis holds each SLO, its rollbacks are the ground truth's fixes. Run it
-    against a twin: TABLETOP_URL=<the twin's URL> chaos run EXPERIMENT."""
+    against a twin of the scenario that leaves them out, `tabletop twin SCENARIO --without-faults`:
+    TABLETOP_URL=<the twin's URL> chaos run EXPERIMENT."""
     from tabletop.scenario.loader import load_scenario
     from tabletop.scenario.problems import InputError, format_problems
 
@@ -68,7 +69,8 @@ def export_command(scenario: Path, out: Path | None) -> None:
     _write(out, text)
     faults = len(exported.experiment["method"])
     click.echo(f"wrote {out} ({faults} fault(s), {len(exported.experiment['rollbacks'])} rollback(s)); "
-               f"check it with: chaos validate {out}")
+               f"check it with: chaos validate {out}; run it against `tabletop twin {scenario} --without-faults` "
+               f"(TABLETOP_URL=<its URL> chaos run {out})")
 
 
 @chaos.command("import")

@@ -23,9 +23,10 @@ provider says what is missing when it runs). Serve a drill of a scenario with th
   parameters it does not give is filled in where there is an obvious value (``scale``: one
   replica more than the scenario runs) and otherwise left out with a warning.
 
-Against the very drill the scenario runs, the faults are refused (their ids are taken): export
-for a drill without them, e.g. a copy of the scenario whose ``faults`` moved to
-``experiments``.
+Run it against a drill of the same scenario that leaves its faults out
+(``tabletop twin SCENARIO --without-faults``): the experiment injects them under their own
+ids, so the ground truth, score and postmortem read as with the scenario's own faults. Against
+a drill that injects them itself, the experiment's are refused (their ids are taken).
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def _say_pacing(loaded: Any, headless: bool, speed: float | None, until: float |
 
 def _run_twin(loaded: Any, responder: Any, speed: float, metrics_host: str, metrics_port: int | None, out_dir: Path,
               options: dict[str, Any], *, twin_host: str, twin_port: int, twin_actor: str | None, twin_token: str | None,
-              kubeconfig_path: Path | None, companions: tuple[Any, ...] = ()) -> Any:
+              kubeconfig_path: Path | None, companions: tuple[Any, ...] = (), without_faults: bool = False) -> Any:
     """A drill paced at ``speed`` whose fleet is served as a Kubernetes API (and its metrics with ``metrics_port``)."""
     from tabletop.twin.runner import run_twin
     from tabletop.twin.tls import TlsError
@@ -146,7 +146,8 @@ def _run_twin(loaded: Any, responder: Any, speed: float, metrics_host: str, metr
                         actor=twin_actor or (participants[0] if participants else None), kubeconfig_path=kubeconfig,
                         timeline_path=options["timeline_path"], scenario_label=options["scenario_label"],
                         responder=responder, responder_name=options["responder_name"], until=options["until"],
-                        metrics_host=metrics_host, metrics_port=metrics_port, on_ready=ready, companions=companions)
+                        metrics_host=metrics_host, metrics_port=metrics_port, on_ready=ready, companions=companions,
+                        without_faults=without_faults)
     except TlsError as error:
         fail(f"--twin-token: {error}")
     except OSError as error:
@@ -218,16 +219,21 @@ def _run_live(loaded: Any, responder: Any, speed: float, host: str, port: int | 
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve the fleet's metrics at http://HOST:PORT/metrics too (0: any free port).")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics server listens on.")
+@click.option("--without-faults", is_flag=True,
+              help="Leave the scenario's faults out: the experiment `tabletop chaos export SCENARIO` wrote injects "
+                   "them, under the same ids (recorded in the timeline's header; replay does the same).")
 @with_twin_options
 def twin(scenario: Path | None, seed: int, out_dir: Path | None, speed: float, duration: str | None,
-         responder: str | None, metrics_port: int | None, metrics_host: str, **twin_options: Any) -> None:
+         responder: str | None, metrics_port: int | None, metrics_host: str, without_faults: bool,
+         **twin_options: Any) -> None:
     """Serve SCENARIO's simulated fleet as a Kubernetes API while its drill runs.
 
     Writes a kubeconfig (context named after the scenario) for kubectl, the Kubernetes Python
     client and Chaos Toolkit. Every write (delete pod, cordon, drain, scale, rollout restart or
     undo) is a command on the timeline in the name of --twin-as (or `kubectl --as=ID`). At the
     end, or on Ctrl-C, the score and postmortem draft are written as `run` writes them."""
-    _run_drill(scenario, responder, seed, out_dir, duration, speed, metrics_port, metrics_host, True, twin_options)
+    _run_drill(scenario, responder, seed, out_dir, duration, speed, metrics_port, metrics_host, True,
+               {**twin_options, "without_faults": without_faults})
 
 
 @click.command()

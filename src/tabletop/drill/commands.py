@@ -308,8 +308,9 @@ def fault_command(spec: Any) -> Command:
 
 
 def fault_ids(drill: "Drill") -> list[str]:
-    """Fault ids the drill has used: the scenario's, then those injected since (background, run time)."""
-    ids = [spec.id for spec in drill.scenario.faults]
+    """Fault ids the drill has used: the scenario's it injects, then those injected since
+    (background, run time)."""
+    ids = [spec.id for spec in drill.injector.scheduled]
     return ids + [f.spec.id for f in drill.injector.active if f.spec.id not in ids]
 
 

@@ -52,9 +52,10 @@ class _External:
 class Drill:
     def __init__(self, loaded: LoadedScenario, *, seed: int = 0, responder: str = "manual",
                  timeline_path: Any = None, scenario_label: str | None = None,
-                 unscraped: frozenset[str] = frozenset()) -> None:
+                 unscraped: frozenset[str] = frozenset(), without_faults: bool = False) -> None:
         """``unscraped``: series names the scrape leaves out, because nothing in the drill reads
-        them (``tabletop.drill.reads``)."""
+        them (``tabletop.drill.reads``). ``without_faults``: the scenario's faults are not
+        injected (a Chaos Toolkit experiment exported from it injects them, under their ids)."""
         scenario = loaded.scenario
         self.loaded = loaded
         self.scenario = scenario
@@ -64,7 +65,7 @@ class Drill:
         header = Header(
             scenario_id=scenario.metadata.id, scenario_path=scenario_label or str(loaded.path),
             scenario_sha256=loaded.sha256, seed=seed, responder=responder,
-            start=start.strftime("%Y-%m-%dT%H:%M:%SZ"), tabletop_version=__version__,
+            start=start.strftime("%Y-%m-%dT%H:%M:%SZ"), tabletop_version=__version__, without_faults=without_faults,
         )
         self.timeline = Timeline(header, timeline_path)
         self.held: list[tuple[str, dict[str, Any], str | None]] | None = None
@@ -75,7 +76,7 @@ class Drill:
         self.scraper = Scraper(self.store, self.fleet)
         self.rules = RuleEngine(loaded.rule_groups, self.store, scenario.signals.evaluation_interval, self._on_alert)
         self.pager = Pager(self.env, scenario, self.record)
-        self.injector = FaultInjector(self.fleet, list(scenario.faults), self.record)
+        self.injector = FaultInjector(self.fleet, [] if without_faults else list(scenario.faults), self.record)
         if scenario.fleet.background_failures is not None:
             BackgroundFailureProcess(self.fleet, scenario.fleet.background_failures, self.injector)
         self.slo = SloTracker(scenario.slos, self.fleet.deployments, self.record, scenario.signals.scrape_interval)

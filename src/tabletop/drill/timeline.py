@@ -45,13 +45,16 @@ class Header:
     start: str
     tabletop_version: str
     format: str = FORMAT
+    without_faults: bool = False
+    """The drill left the scenario's faults out (an exported experiment injects them)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": "header",
             "format": self.format,
             "tabletop_version": self.tabletop_version,
-            "scenario": {"id": self.scenario_id, "path": self.scenario_path, "sha256": self.scenario_sha256},
+            "scenario": {"id": self.scenario_id, "path": self.scenario_path, "sha256": self.scenario_sha256,
+                         **({"without_faults": True} if self.without_faults else {})},
             "seed": self.seed,
             "responder": self.responder,
             "start": self.start,

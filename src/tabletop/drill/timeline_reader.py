@@ -76,6 +76,7 @@ def _header(path: Path, line: str) -> Header:
             scenario_id=str(scenario["id"]), scenario_path=str(scenario["path"]),
             scenario_sha256=str(scenario["sha256"]), seed=int(obj["seed"]), responder=str(obj["responder"]),
             start=str(obj["start"]), tabletop_version=str(obj["tabletop_version"]), format=obj["format"],
+            without_faults=scenario.get("without_faults", False) is True,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise InputError([_problem(path, 1, f"not a tabletop timeline header: {error}")]) from None

@@ -27,6 +27,8 @@ class FaultInjector:
     def __init__(self, fleet: Fleet, faults: list[FaultBase], record: Record) -> None:
         self.fleet = fleet
         self.record = record
+        self.scheduled = list(faults)
+        """The scenario's faults this drill injects (none when it leaves them to an experiment)."""
         self.active: list[ActiveFault] = []
         self.waiting: list[FaultBase] = [f for f in faults if f.when.condition is not None]
         self._mitigated: set[str] = set()

@@ -44,7 +44,7 @@ def run_twin(loaded: LoadedScenario, *, seed: int = 0, speed: float = 1.0, host:
              responder: "Responder | None" = None, responder_name: str | None = None, until: float | None = None,
              metrics_host: str = "127.0.0.1", metrics_port: int | None = None,
              on_ready: Callable[[Twin], None] | None = None, stop: threading.Event | None = None,
-             companions: "tuple[Companion, ...]" = ()) -> Drill:
+             companions: "tuple[Companion, ...]" = (), without_faults: bool = False) -> Drill:
     """Run the scenario paced at ``speed`` with its fleet served as a Kubernetes API; returns the ended drill.
 
     The API (and the metrics server, with ``metrics_port``) bind before the drill starts, so a
@@ -69,7 +69,8 @@ def run_twin(loaded: LoadedScenario, *, seed: int = 0, speed: float = 1.0, host:
 
             metrics = stack.enter_context(closing(MetricsServer(metrics_host, metrics_port)))
         name = responder_name or (responder.name if responder is not None else "twin")
-        drill = Drill(loaded, seed=seed, responder=name, timeline_path=timeline_path, scenario_label=scenario_label)
+        drill = Drill(loaded, seed=seed, responder=name, timeline_path=timeline_path, scenario_label=scenario_label,
+                      without_faults=without_faults)
         stack.callback(lambda: drill.ended or drill.end("aborted"))
         if responder is not None:
             responder.attach(drill)
