@@ -45,7 +45,7 @@ from tabletop.chaos.experiments import LoadedExperiment
 from tabletop.chaos.safety import Decision, decide
 from tabletop.drill.command_line import CHAOS
 from tabletop.drill.engine import Drill
-from tabletop.drill.live import Publisher
+from tabletop.drill.live import start_publishing
 from tabletop.drill.pacing import pace
 from tabletop.scenario.chaos import TWIN
 from tabletop.scenario.loader import LoadedScenario
@@ -385,12 +385,7 @@ def run_chaos_drill(loaded: LoadedScenario, *, out_dir: Path, seed: int = 0, spe
         if responder is not None:
             responder.attach(drill)
         runner.attach(drill)
-        publish = Publisher(server, drill) if server is not None else None
-        if server is not None and publish is not None:
-            publish()
-            server.start()
-            if on_metrics is not None:
-                on_metrics(server.port)
+        publish = start_publishing(server, drill, on_metrics) if server is not None else None
 
         def step() -> None:
             runner.step()

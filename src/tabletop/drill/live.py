@@ -64,6 +64,16 @@ class Publisher:
         self.server.publish(self._fleet + generate_latest(self.registry))
 
 
+def start_publishing(server: MetricsServer, drill: Drill, on_ready: Callable[[int], None] | None) -> Publisher:
+    """Publish the drill's first exposition, start ``server`` and tell ``on_ready`` its port."""
+    publish = Publisher(server, drill)
+    publish()
+    server.start()
+    if on_ready is not None:
+        on_ready(server.port)
+    return publish
+
+
 def run_live(loaded: LoadedScenario, responder: Responder, *, seed: int = 0, speed: float = 1.0,
              metrics_host: str = "127.0.0.1", metrics_port: int | None = None, timeline_path: Path | None = None,
              scenario_label: str | None = None, responder_name: str | None = None, until: float | None = None,
@@ -81,12 +91,6 @@ def run_live(loaded: LoadedScenario, responder: Responder, *, seed: int = 0, spe
                       scenario_label=scenario_label)
         stack.callback(lambda: drill.ended or drill.end("aborted"))
         responder.attach(drill)
-        publish = None
-        if server is not None:
-            publish = Publisher(server, drill)
-            publish()
-            server.start()
-            if on_ready is not None:
-                on_ready(server.port)
+        publish = start_publishing(server, drill, on_ready) if server is not None else None
         pace(drill, speed, until=until, on_step=publish, stop=stop)
     return drill

@@ -76,13 +76,17 @@ class Quality(Model):
     """Accuracy lost per hour of feature staleness beyond two pipeline schedules."""
 
 
+PodCount = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^(100|[1-9]?[0-9])%$")]
+"""A number of pods, or a percent of the replicas ("25%"), as Kubernetes' IntOrString."""
+
+
 class DisruptionBudget(Model):
     """A PodDisruptionBudget over a deployment's pods (policy/v1): evictions (``evict``,
     ``drain``, kubectl drain) wait while one would leave fewer healthy pods than it allows."""
 
-    min_available: Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^(100|[1-9]?[0-9])%$")] | None = None
+    min_available: PodCount | None = None
     """Pods that must stay Ready: a number or a percent of the replicas (rounded up)."""
-    max_unavailable: Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^(100|[1-9]?[0-9])%$")] | None = None
+    max_unavailable: PodCount | None = None
     """Pods that may be unavailable: a number or a percent of the replicas (rounded up)."""
 
     @model_validator(mode="after")

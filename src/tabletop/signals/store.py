@@ -26,6 +26,12 @@ UNSCRAPED = -1
 ``add`` and ``add_many`` skip it."""
 
 
+def scraped(sids: Sequence[int], values: Sequence[float]) -> tuple[list[int], list[float]]:
+    """The ids and values of ``sids`` without the UNSCRAPED ones."""
+    kept = [(sid, value) for sid, value in zip(sids, values) if sid != UNSCRAPED]
+    return [sid for sid, _ in kept], [value for _, value in kept]
+
+
 class UnscrapedRead(RuntimeError):
     """An expression selected a metric name the scrape left out: the list of names a drill
     can read (``tabletop.drill.reads``) missed one. A bug, never a user's error."""
@@ -81,29 +87,26 @@ class Series:
         """Whether a sample in ``vs[lo + 1:hi]`` is below the one before it, for a window
         without stale markers. Samples are only ever appended, so each is compared once; a
         block's members answer for the whole block (``add_block`` records its falls)."""
-        if self.block is not None:
-            drops = self.block.drops
-            if not drops or drops[-1] <= lo:
-                return False
-            j = bisect_right(drops, lo)
-            return j < len(drops) and drops[j] < hi
-        vs = self.vs
-        end = len(vs)
-        i = self.drops_scanned
-        if i < end:
-            drops = self.drops
-            previous = vs[i - 1]
-            for i in range(i, end):
-                value = vs[i]
-                if value is not None and previous is not None and value < previous:
-                    drops.append(i)
-                previous = value
-            self.drops_scanned = end
-        drops = self.drops
+        drops = self.block.drops if self.block is not None else self._scan_drops()
         if not drops or drops[-1] <= lo:
             return False
         j = bisect_right(drops, lo)
         return j < len(drops) and drops[j] < hi
+
+    def _scan_drops(self) -> list[int]:
+        """``drops``, brought up to the newest sample."""
+        vs = self.vs
+        end = len(vs)
+        i = self.drops_scanned
+        if i < end:
+            previous = vs[i - 1]
+            for i in range(i, end):
+                value = vs[i]
+                if value is not None and previous is not None and value < previous:
+                    self.drops.append(i)
+                previous = value
+            self.drops_scanned = end
+        return self.drops
 
     def window(self, start: float, end: float) -> tuple[int, int]:
         """Index range of samples with ``start <= t <= end`` (Prometheus 2.x range selection)."""
@@ -213,9 +216,7 @@ class SeriesStore:
     def add_many(self, sids: list[int], values: Sequence[float]) -> None:
         """``add`` for parallel lists of series ids and values."""
         if UNSCRAPED in sids:
-            kept = [(sid, value) for sid, value in zip(sids, values) if sid != UNSCRAPED]
-            sids = [sid for sid, _ in kept]
-            values = [value for _, value in kept]
+            sids, values = scraped(sids, values)
         t, ts, vs = self._scrape_time, self._ts, self._vs
         for sid, value in zip(sids, values):
             ts[sid].append(t)  # type: ignore[arg-type]

@@ -77,12 +77,9 @@ def run_twin(loaded: LoadedScenario, *, seed: int = 0, speed: float = 1.0, host:
         twin = stack.enter_context(closing(Twin(drill, token=token, actor=actor, server=server)))
         steps: list[Callable[[], None]] = [twin.serve]
         if metrics is not None:
-            from tabletop.drill.live import Publisher
+            from tabletop.drill.live import start_publishing
 
-            publish = Publisher(metrics, drill)
-            publish()
-            metrics.start()
-            steps.append(publish)
+            steps.append(start_publishing(metrics, drill, None))
         if kubeconfig_path is not None:
             twin.write_kubeconfig(kubeconfig_path)
         twin.start()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tabletop.signals.exporters._common import Exporter, Row
-from tabletop.signals.store import UNSCRAPED
+from tabletop.signals.store import UNSCRAPED, scraped
 from tabletop.sim.pod import Pod, PodState
 from tabletop.sim.training import TrainingJob
 
@@ -90,7 +90,7 @@ class _NodeSeries:
         sid = exporter.sid
         base = {"job": JOB, "instance": INSTANCE, "node": node.name}
         self.name = node.name
-        self.row = Row(exporter.store, [  # in the order of KubeStateExporter._node_values
+        self.row = Row(exporter.store, [  # in the order collect() gives the values
             sid("kube_node_info", {**base, **NODE_INFO, "internal_ip": node.ip, "pod_cidr": f"10.244.{node.number}.0/24",
                                    "provider_id": f"baremetal://{node.name}"}),
             *(sid("kube_node_status_condition", {**base, "condition": "Ready", "status": s}) for s in CONDITIONS),
@@ -102,7 +102,7 @@ class _NodeSeries:
 
 
 def _deployment_row(exporter: "KubeStateExporter", deployment: "Deployment") -> Row:
-    """The series of a deployment object, in the order of KubeStateExporter._deployment_values."""
+    """The series of a deployment object, in the order of ``_deployment_values``."""
     base = {"job": JOB, "instance": INSTANCE, "namespace": deployment.namespace, "deployment": deployment.name}
     return Row(exporter.store, [exporter.sid(name, base) for name in (
         "kube_deployment_spec_replicas", "kube_deployment_status_replicas", "kube_deployment_status_replicas_available",
@@ -210,10 +210,7 @@ class KubeStateExporter(Exporter):
     def _kept_pod_row(self, entry: _PodSeries, pod: Pod, start: float) -> tuple[list[int], list[float]]:
         """``_pod_row`` without the series the scrape leaves out."""
         sids, values = self._pod_row(entry, pod, start)
-        if UNSCRAPED not in sids:
-            return sids, values
-        kept = [(sid, value) for sid, value in zip(sids, values) if sid != UNSCRAPED]
-        return [sid for sid, _ in kept], [value for _, value in kept]
+        return scraped(sids, values) if UNSCRAPED in sids else (sids, values)
 
     def collect(self, fleet: "Fleet") -> None:
         add = self.store.add

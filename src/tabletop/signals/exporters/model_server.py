@@ -180,11 +180,10 @@ class ModelServerExporter(Exporter):
                         DURATION.observe(values, 0, ok, latency.median, latency.sigma, timeout)
                     values[_H_2XX] += ok
                     values[_H_5XX] += errors
-            written = values if entry.kept is None else entry.kept(values)
             if entry.block is not None:
-                self.store.add_block(entry.block, written)
-            else:
-                self.store.add_many([sid for sid in entry.counters if sid != UNSCRAPED], written)
+                self.store.add_block(entry.block, values if entry.kept is None else entry.kept(values))
+            else:  # counters that had samples before this target (add_many leaves out the unscraped)
+                self.store.add_many(entry.counters, values)
             if vllm and entry.gauges:
                 running = share.running if share is not None else 0.0
                 waiting = share.waiting if share is not None else 0.0

@@ -79,6 +79,7 @@ def _extrapolated_rate(is_counter: bool, is_rate: bool) -> Kernel:
         return result * factor
 
     kernel.counter = is_counter  # type: ignore[attr-defined]  # see RangeFunction._counters
+    kernel.per_second = is_rate  # type: ignore[attr-defined]
     return kernel
 
 
@@ -217,7 +218,7 @@ class RangeFunction(Node):
         self.keep_name = keep_name
         self.counter = getattr(kernel, "counter", False)
         """rate and increase: evaluated by ``_counters``."""
-        self.is_rate = kernel is KERNELS.get("rate")
+        self.is_rate = getattr(kernel, "per_second", False)
 
     def eval(self, ctx: Context) -> Vector:
         matrix = self.matrix
