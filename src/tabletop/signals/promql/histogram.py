@@ -66,28 +66,45 @@ class HistogramQuantile(Node):
     def __init__(self, q: Node, buckets: Node) -> None:
         self.q = q
         self.buckets = buckets
+        self._buckets: dict[int, tuple[dict[str, str], tuple[frozenset, float, dict[str, str]] | None]] = {}
+        """By ``id`` of a bucket sample's labels (kept, so the id stays theirs): its group key,
+        bound and output labels. Aggregations and selectors hand out the same label dicts at
+        every evaluation, so each is read once."""
+
+    def _bucket(self, labels: dict[str, str]) -> tuple[frozenset, float, dict[str, str]] | None:
+        cached = self._buckets.get(id(labels))
+        if cached is not None and cached[0] is labels:
+            return cached[1]
+        found = None
+        le = labels.get("le")
+        bound = _BOUNDS.get(le) if le is not None else None
+        if le is not None and bound is None:
+            bound = parse_float(le)
+            if bound is not None and len(_BOUNDS) < 4096:
+                _BOUNDS[le] = bound
+        if bound is not None:
+            rest = labels.copy()
+            del rest["le"]
+            key = frozenset(rest.items())
+            rest.pop(NAME, None)
+            found = (key, bound, dict(sorted(rest.items())))
+        if len(self._buckets) >= 4096:
+            self._buckets.clear()
+        self._buckets[id(labels)] = (labels, found)
+        return found
 
     def eval(self, ctx: Context) -> Vector:
         q = self.q.eval(ctx)
         groups: dict[frozenset, tuple[dict[str, str], list[tuple[float, float]]]] = {}
+        bucket = self._bucket
         for labels, value in self.buckets.eval(ctx):
-            le = labels.get("le")
-            if le is None:
+            found = bucket(labels)
+            if found is None:
                 continue
-            bound = _BOUNDS.get(le)
-            if bound is None:
-                bound = parse_float(le)
-                if bound is None:
-                    continue
-                if len(_BOUNDS) < 4096:
-                    _BOUNDS[le] = bound
-            rest = labels.copy()
-            del rest["le"]
-            key = frozenset(rest.items())
+            key, bound, out = found
             group = groups.get(key)
             if group is None:
-                rest.pop(NAME, None)
-                group = groups[key] = (dict(sorted(rest.items())), [])
+                group = groups[key] = (out, [])
             group[1].append((bound, value))
         out = [(labels, bucket_quantile(q, buckets)) for labels, buckets in groups.values()]
         if len(out) > 1:
