@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tabletop.scenario.fleet import TrafficPattern
 
@@ -39,9 +39,9 @@ def queue_wait_ratio(utilisation: float, servers: int) -> float:
     return rho ** (math.sqrt(2 * (servers + 1)) - 1) / (servers * (1 - rho))
 
 
-@dataclass(frozen=True)
-class LatencyShape:
-    """Log-normal latency: median and shape (sigma of the log)."""
+class LatencyShape(NamedTuple):
+    """Log-normal latency: median and shape (sigma of the log). A named tuple: one is made per
+    replica and scrape, and tuples are the cheapest immutable values to build."""
 
     median: float
     sigma: float
