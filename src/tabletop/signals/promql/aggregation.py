@@ -10,6 +10,7 @@ from tabletop.signals.promql.errors import PromQLError
 from tabletop.signals.promql.gofloat import format_f, format_v
 from tabletop.signals.promql.labels import NAME, Vector, is_label_name
 from tabletop.signals.promql.nodes import VECTOR, Context, Node
+from tabletop.signals.promql.range_functions import Grouper, RangeFunction
 from tabletop.signals.promql.stats import maximum, mean, minimum, quantile
 
 _INT64 = 2.0**63
@@ -152,17 +153,29 @@ class Aggregate(Node):
                 labels = labels + [value_label]
         self.grouping = _Grouping(labels, without)
 
+    def _summed_as_made(self, ctx: Context, get: Grouper, key: Grouper) -> dict[Hashable, float] | None:
+        """The group sums of a ``sum`` over ``rate``/``increase``, made without the vector between
+        them (the latency and error-ratio rules of every serving drill): None for other operands."""
+        operand = self.operand
+        if self.value_label is None and isinstance(operand, RangeFunction) and operand.counter:
+            return operand.sums(ctx, get, key)
+        return None
+
     def eval(self, ctx: Context) -> Vector:
+        key = self.grouping.key
+        out_labels = self.grouping.labels
+        if self.op == "sum":
+            fused = self._summed_as_made(ctx, self.grouping.by_present, key)
+            if fused is not None:
+                return [(out_labels(k), total) for k, total in fused.items()]
         vector = self.operand.eval(ctx)
         param = self.param.eval(ctx) if self.param is not None else math.nan
         if self.value_label is not None:
             label = self.value_label
             vector = [({**labels, label: format_f(v)}, v) for labels, v in vector]
-        key = self.grouping.key
-        out_labels = self.grouping.labels
         if self.op == "sum":  # the most common aggregation: one pass, no lists
-            sums: dict[Hashable, float] = {}
             get = self.grouping.by_present
+            sums: dict[Hashable, float] = {}
             for labels, v in vector:
                 try:
                     k = get(labels)
@@ -173,8 +186,12 @@ class Aggregate(Node):
         if self.op == "max" or self.op == "min":  # also one pass; NaN only if a group is all NaN
             best: dict[Hashable, float] = {}
             above = self.op == "max"
+            get = self.grouping.by_present
             for labels, v in vector:
-                k = key(labels)
+                try:
+                    k = get(labels)
+                except KeyError:
+                    k = key(labels)
                 current = best.get(k)
                 if current is None or current != current or (v > current if above else v < current):
                     best[k] = v

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from tabletop.signals.promql.gofloat import NAN, div
 from tabletop.signals.promql.labels import Vector, ensure_unique
@@ -205,6 +206,10 @@ KERNELS: dict[str, Kernel] = {
 }
 
 
+Grouper = Callable[[dict[str, str]], Hashable]
+"""The group key of a sample's labels under an aggregation's ``by``/``without``."""
+
+
 class RangeFunction(Node):
     """A kernel applied to every series a range selector selects; drops the metric name
     except for ``last_over_time``."""
@@ -263,15 +268,29 @@ class RangeFunction(Node):
                 out.append((labels if keep_name else bare, value))
         return out
 
-    def _counters(self, ctx: Context, w: Window) -> Vector:
+    def sums(self, ctx: Context, group: Grouper, fallback: Grouper) -> dict[Hashable, float] | None:
+        """``sum by`` of this rate or increase, summed as the samples are made (in the order and
+        with the float sums ``Aggregate`` would make): ``group`` maps a result's labels to its
+        group key, ``fallback`` where ``group`` raises KeyError. None when the selector's names
+        vary (its results must first be checked unique)."""
+        matrix = self.matrix
+        if not self.counter or matrix.selector.entries(ctx.store) and matrix.selector.names_vary:
+            return None
+        end = ctx.t - matrix.offset
+        return self._counters(ctx, Window(end - matrix.range, end, matrix.range, ctx.t), group, fallback)
+
+    def _counters(self, ctx: Context, w: Window, group: Grouper | None = None, fallback: Grouper | None = None) -> Any:
         """``_windows`` for rate and increase, with the kernel inlined for the common window (no
         stale marker, no counter reset) and the window found once for the series of a block
         (they share their timestamps): the hottest loop of a drill's rules, a latency
-        histogram's buckets times its targets. Keep it in step with ``_extrapolated_rate``."""
+        histogram's buckets times its targets. Keep it in step with ``_extrapolated_rate``.
+
+        With ``group``, returns the sums per group (``sums``) instead of the vector."""
         start, end, range_ = w.start, w.end, w.range
         kernel = self.kernel
         is_rate = self.is_rate
-        out = []
+        out: Vector = []
+        sums: dict[Hashable, float] = {}
         shared: Column | None = None
         lo = hi = -1
         sampled = to_start = tail = threshold = base = 0.0
@@ -292,20 +311,28 @@ class RangeFunction(Node):
             vs = series.vs
             if falls or series.last_stale >= lo:  # the kernel, on this series' own window
                 value = kernel(*(_without_stale(ts, vs, lo, hi) if series.last_stale >= lo else (ts, vs, lo, hi)), w, NAN)
-                if value is not None:
-                    out.append((bare, value))
-                continue
-            first = vs[lo]
-            result = vs[hi - 1] - first
-            if result > 0 and first >= 0:
-                to_zero = sampled * (first / result)
-                if to_zero < to_start:  # the counter would reach zero inside the gap: stop there
-                    head = to_zero if to_zero < threshold else sampled / (hi - lo - 1) / 2
-                    factor = div(sampled + head + tail, sampled)
-                    if is_rate:
-                        factor /= range_
-            out.append((bare, result * factor))
-        return out
+                if value is None:
+                    continue
+            else:
+                first = vs[lo]
+                value = vs[hi - 1] - first
+                if value > 0 and first >= 0:
+                    to_zero = sampled * (first / value)
+                    if to_zero < to_start:  # the counter would reach zero inside the gap: stop there
+                        head = to_zero if to_zero < threshold else sampled / (hi - lo - 1) / 2
+                        factor = div(sampled + head + tail, sampled)
+                        if is_rate:
+                            factor /= range_
+                value *= factor
+            if group is None:
+                out.append((bare, value))
+            else:
+                try:
+                    k = group(bare)
+                except KeyError:
+                    k = fallback(bare)  # type: ignore[misc]
+                sums[k] = sums[k] + value if k in sums else value
+        return out if group is None else sums
 
 
 def _counter_window(ts: Column, start: float, end: float, range_: float, is_rate: bool) -> tuple | None:
