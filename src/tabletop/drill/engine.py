@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +27,7 @@ from tabletop.drill.injects import InjectScheduler
 from tabletop.drill.timeline import Event, Header, Timeline
 from tabletop.faults.background import BackgroundFailureProcess
 from tabletop.faults.injector import FaultInjector
+from tabletop.pager.alertmanager import AlertmanagerPaging
 from tabletop.pager.pager import Pager
 from tabletop.scenario.loader import LoadedScenario
 from tabletop.scenario.chaos import ChaosExperiment
@@ -52,10 +53,14 @@ class _External:
 class Drill:
     def __init__(self, loaded: LoadedScenario, *, seed: int = 0, responder: str = "manual",
                  timeline_path: Any = None, scenario_label: str | None = None,
-                 unscraped: frozenset[str] = frozenset(), without_faults: bool = False) -> None:
+                 unscraped: frozenset[str] = frozenset(), without_faults: bool = False,
+                 paging: str = "tabletop") -> None:
         """``unscraped``: series names the scrape leaves out, because nothing in the drill reads
         them (``tabletop.drill.reads``). ``without_faults``: the scenario's faults are not
-        injected (a Chaos Toolkit experiment exported from it injects them, under their ids)."""
+        injected (a Chaos Toolkit experiment exported from it injects them, under their ids).
+        ``paging="alertmanager"``: pages come from a real Alertmanager's notifications
+        (``alertmanager.notification`` events) instead of the drill's own alerts; the drill's
+        rules still record ``alert.*`` as tabletop evaluates them."""
         scenario = loaded.scenario
         self.loaded = loaded
         self.scenario = scenario
@@ -66,6 +71,7 @@ class Drill:
             scenario_id=scenario.metadata.id, scenario_path=scenario_label or str(loaded.path),
             scenario_sha256=loaded.sha256, seed=seed, responder=responder,
             start=start.strftime("%Y-%m-%dT%H:%M:%SZ"), tabletop_version=__version__, without_faults=without_faults,
+            paging=paging,
         )
         self.timeline = Timeline(header, timeline_path)
         self.held: list[tuple[str, dict[str, Any], str | None]] | None = None
@@ -76,6 +82,13 @@ class Drill:
         self.scraper = Scraper(self.store, self.fleet)
         self.rules = RuleEngine(loaded.rule_groups, self.store, scenario.signals.evaluation_interval, self._on_alert)
         self.pager = Pager(self.env, scenario, self.record)
+        self.paging = paging
+        self._on_external: dict[str, Callable[[dict[str, Any]], None]] = {}
+        """What the drill does with a recorded event from outside, by kind."""
+        if paging == "alertmanager":
+            self._on_external["alertmanager.notification"] = AlertmanagerPaging(self.pager).notified
+        elif paging != "tabletop":
+            raise ValueError(f"paging must be tabletop or alertmanager, not {paging!r}")
         self.injector = FaultInjector(self.fleet, [] if without_faults else list(scenario.faults), self.record)
         if scenario.fleet.background_failures is not None:
             BackgroundFailureProcess(self.fleet, scenario.fleet.background_failures, self.injector)
@@ -156,6 +169,8 @@ class Drill:
         if transition.state == "resolved":
             data["was_firing"] = transition.was_firing
         self.record(f"alert.{transition.state}", data)
+        if self.paging != "tabletop":
+            return
         if transition.state == "firing":
             self.pager.alert_firing(transition.alertname, transition.labels, transition.annotations)
         elif transition.state == "resolved" and transition.was_firing:
@@ -240,6 +255,9 @@ class Drill:
         _, _, actor, item = heapq.heappop(self._queue)
         if isinstance(item, _External):
             self.record(item.kind, item.data, item.actor)
+            handle = self._on_external.get(item.kind)
+            if handle is not None:
+                handle(item.data)
         else:
             self.execute(actor, item)
 

@@ -33,8 +33,9 @@ KINDS: dict[str, str] = {
     "slo.breach_start": "slo, deployment, sli (good ratio over the last 5m), objective",
     "slo.breach_end": "slo, deployment, sli, objective, bad (requests during the breach), total",
     # pager
-    "page.triggered": "page, policy, group (group_by labels), alerts [alertname], title",
-    "page.alert_added": "page, alertname, labels",
+    "page.triggered": "page, policy, group (group_by labels), alerts [alertname], title; from Alertmanager (--stack) "
+    "also source (alertmanager), receiver, group_key, fingerprints [the alerts' fingerprints]",
+    "page.alert_added": "page, alertname, labels; from Alertmanager also fingerprint",
     "page.withheld": "policy, group (group_by labels), alerts [alertname], reason (resolved_before_group_wait), "
     "group_wait (seconds): a group whose alerts all resolved before its group_wait ended sends no page",
     "page.notified": "page, level (1-based), loop, targets [participant ids], ack_timeout",
@@ -68,6 +69,10 @@ KINDS: dict[str, str] = {
     "chaos.experiment.ended": "experiment, status (completed|failed|aborted|interrupted|not_run|error), deviated, "
     "mode (twin|live|dry-run), journal (path of the Chaos Toolkit journal, or null), reason (why it ended early, "
     "or null)",
+    # a real Alertmanager (--stack): it came from outside, so a replay records it again at its time
+    "alertmanager.notification": "receiver, status (firing|resolved), group_key, group_labels, alerts [{alertname, "
+    "status, labels, annotations, fingerprint, starts_at (drill seconds, when Prometheus fired it), ends_at (drill "
+    "seconds or null)}], truncated_alerts: a webhook notification; pages follow from it (tabletop.pager.alertmanager)",
     # the facilitator
     "hint": "text, command",
     "ground_truth.revealed": "root_cause (fault id), fault_kind, target, summary, fixes [text], harmful [text], command",

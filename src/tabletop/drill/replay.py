@@ -15,7 +15,8 @@ def replay_timeline(loaded: LoadedScenario, recorded: RecordedTimeline, out: Pat
     """Run the scenario again with the recording's seed and commands, up to where it ended."""
     header = recorded.header
     drill = Drill(loaded, seed=header.seed, responder=header.responder, timeline_path=out,
-                  scenario_label=header.scenario_path, without_faults=header.without_faults)
+                  scenario_label=header.scenario_path, without_faults=header.without_faults,
+                  paging=header.paging)
     RecordedResponder(recorded.events, header.responder).attach(drill)
     ended = next((e for e in recorded.events if e.kind == "drill.ended"), None)
     if ended is not None:

@@ -29,7 +29,8 @@ def resume_drill(loaded: LoadedScenario, recorded: RecordedTimeline) -> Drill:
     path = recorded.path
     staging = path.with_name(path.name + ".resuming")
     drill = Drill(loaded, seed=header.seed, responder=header.responder, timeline_path=staging,
-                  scenario_label=header.scenario_path, without_faults=header.without_faults)
+                  scenario_label=header.scenario_path, without_faults=header.without_faults,
+                  paging=header.paging)
     RecordedResponder(recorded.events, header.responder).attach(drill)
     last = recorded.events[-1].t if recorded.events else 0.0
     drill.advance_to(round(last + 0.001, 3))

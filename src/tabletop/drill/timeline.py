@@ -47,6 +47,9 @@ class Header:
     format: str = FORMAT
     without_faults: bool = False
     """The drill left the scenario's faults out (an exported experiment injects them)."""
+    paging: str = "tabletop"
+    """Where pages come from: ``tabletop`` (its own rules and routing) or ``alertmanager`` (a
+    real Alertmanager's notifications, ``--stack``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +61,7 @@ class Header:
             "seed": self.seed,
             "responder": self.responder,
             "start": self.start,
+            **({"paging": self.paging} if self.paging != "tabletop" else {}),
         }
 
 

@@ -76,7 +76,17 @@ def _header(path: Path, line: str) -> Header:
             scenario_id=str(scenario["id"]), scenario_path=str(scenario["path"]),
             scenario_sha256=str(scenario["sha256"]), seed=int(obj["seed"]), responder=str(obj["responder"]),
             start=str(obj["start"]), tabletop_version=str(obj["tabletop_version"]), format=obj["format"],
-            without_faults=scenario.get("without_faults", False) is True,
+            without_faults=scenario.get("without_faults", False) is True, paging=_paging(obj),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise InputError([_problem(path, 1, f"not a tabletop timeline header: {error}")]) from None
+
+
+PAGING = ("tabletop", "alertmanager")
+
+
+def _paging(header: dict) -> str:
+    paging = header.get("paging", "tabletop")
+    if paging not in PAGING:
+        raise ValueError(f"paging {paging!r} is not one of {', '.join(PAGING)}")
+    return str(paging)

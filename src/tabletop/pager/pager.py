@@ -84,12 +84,9 @@ class Pager:
             if destination.policy is None:
                 continue
             key = (destination.policy, destination.group)
-            alert_key = (alertname, tuple(sorted(labels.items())))
             page = self._open.get(key)
             if page is not None:
-                if alert_key not in page.alerts:
-                    page.alerts[alert_key] = labels
-                    self.record("page.alert_added", {"page": page.id, "alertname": alertname, "labels": labels})
+                self.add_alert(page, alertname, labels)
                 continue
             if key in self._waiting:
                 self._waiting[key].append((alertname, labels, annotations))
@@ -104,8 +101,7 @@ class Pager:
         for key, waiting in list(self._waiting.items()):
             self._waiting[key] = [w for w in waiting if (w[0], tuple(sorted(w[1].items()))) != alert_key]
         for page in list(self._open.values()):
-            if page.alerts.pop(alert_key, None) is not None and not page.alerts:
-                self._resolve(page, "alerts_resolved")
+            self.drop_alert(page, alertname, labels)
 
     def _trigger(self, key: tuple[str, tuple[tuple[str, str], ...]]) -> None:
         alerts = self._waiting.pop(key, [])
@@ -118,19 +114,37 @@ class Pager:
             })
             return
         first_name, _, first_annotations = alerts[0]
-        page = Page(
-            id=f"P{len(self.pages) + 1}", policy=self.policies[policy_id], group=dict(group),
-            title=first_annotations.get("summary", first_name), opened_at=self.env.now,
-        )
-        for alertname, labels, _ in alerts:
+        page = self.open_page(policy_id, dict(group), first_annotations.get("summary", first_name),
+                              [(alertname, labels) for alertname, labels, _ in alerts])
+        self._open[key] = page
+
+    def open_page(self, policy_id: str, group: dict[str, str], title: str, alerts: list[tuple[str, dict[str, str]]],
+                  source: dict[str, Any] | None = None) -> Page:
+        """Trigger a page for ``alerts`` and notify the policy's first level; ``source`` adds
+        where the page came from to ``page.triggered`` (Alertmanager's receiver and group)."""
+        page = Page(id=f"P{len(self.pages) + 1}", policy=self.policies[policy_id], group=group, title=title,
+                    opened_at=self.env.now)
+        for alertname, labels in alerts:
             page.alerts[(alertname, tuple(sorted(labels.items())))] = labels
         self.pages.append(page)
-        self._open[key] = page
         self.record("page.triggered", {
             "page": page.id, "policy": policy_id, "group": page.group, "title": page.title,
-            "alerts": sorted({name for name, _, _ in alerts}),
+            "alerts": sorted({name for name, _ in alerts}), **(source or {}),
         })
         self._notify(page)
+        return page
+
+    def add_alert(self, page: Page, alertname: str, labels: dict[str, str], extra: dict[str, Any] | None = None) -> None:
+        """A further alert of an open page's group (recorded once)."""
+        alert_key = (alertname, tuple(sorted(labels.items())))
+        if alert_key not in page.alerts:
+            page.alerts[alert_key] = labels
+            self.record("page.alert_added", {"page": page.id, "alertname": alertname, "labels": labels, **(extra or {})})
+
+    def drop_alert(self, page: Page, alertname: str, labels: dict[str, str]) -> None:
+        """An alert of the page resolved; the page resolves with its last alert."""
+        if page.alerts.pop((alertname, tuple(sorted(labels.items()))), None) is not None and not page.alerts:
+            self._resolve(page, "alerts_resolved")
 
     # escalation -----------------------------------------------------------------------------
     def _targets(self, page: Page) -> dict[str, str | None]:

@@ -35,7 +35,9 @@ def _not_run(event: Event) -> bool:
 def from_outside(event: Event) -> bool:
     """Whether a recorded event came from outside the simulation and its commands: what a Chaos
     Toolkit experiment reported (the drill itself records ``chaos.experiment.started`` and,
-    without a runner, ``not_run``)."""
+    without a runner, ``not_run``), and what a real Alertmanager notified or answered."""
+    if event.kind.startswith("alertmanager."):
+        return True
     return event.kind.startswith("chaos.") and event.kind != "chaos.experiment.started" and not _not_run(event)
 
 
