@@ -9,6 +9,7 @@ from tabletop import __version__
 from tabletop.chaos.commands import chaos
 from tabletop.cli.authoring import schema, validate
 from tabletop.cli.drills import drill, run, twin
+from tabletop.cli.export import export
 from tabletop.cli.library import brief, list_drills
 from tabletop.cli.records import postmortem, replay, score
 from tabletop.cli.reliability import reliability
@@ -22,7 +23,7 @@ def main() -> None:
     """tabletop: incident tabletop drills and chaos simulation for ML-infrastructure on-call."""
 
 
-for command in (run, twin, drill, list_drills, brief, validate, schema, score, postmortem, replay, rules, chaos, reliability, sweep):
+for command in (run, twin, drill, list_drills, brief, validate, schema, score, postmortem, replay, export, rules, chaos, reliability, sweep):
     main.add_command(command)
 
 
