@@ -1,19 +1,30 @@
-"""Rules rewritten for Prometheus on wall time (stack/timescale.py)."""
+"""Rules rewritten for Prometheus on wall time (stack/timescale.py).
+
+The oracle: real ``promtool test rules`` evaluates the original rules over series spaced at the
+drill's virtual interval, and the rewritten rules over the same values spaced S times closer
+with every evaluation S times sooner; the same alerts must fire at corresponding evaluations
+and every checked expression must have the same values.
+"""
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import promql_parser as pp
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from tabletop.scenario.loader import load_scenario
 from tabletop.scenario.rules import RuleGroup
-from tabletop.signals.promtool import check_rule_files, run_promtool
-from tabletop.signals.promtool_rules import dump_yaml
+from tabletop.signals.promtool import check_rule_files, run_promtool, run_unit_tests
+from tabletop.signals.promtool_rules import dump_yaml, prom_duration, rule_file_text
 from tabletop.stack.timescale import (
     Clock,
     TimescaleError,
@@ -22,6 +33,7 @@ from tabletop.stack.timescale import (
     scale_rule_groups,
     scaled_rule_file,
 )
+from tests.parity.harness import seconds
 from tests.prometheus_binaries import prometheus_binary
 
 SCENARIOS = sorted(Path(__file__).parents[2].joinpath("scenarios").glob("*.yaml"))
@@ -270,3 +282,291 @@ def test_promtool_accepts_a_config_with_the_scaled_durations(tmp_path: Path) -> 
     (tmp_path / "prometheus.yml").write_text(dump_yaml(config), encoding="utf-8")
     ok, output = run_promtool("check", "config", tmp_path / "prometheus.yml")
     assert ok, output
+
+
+# -- the oracle: promtool on virtual time vs promtool on wall time ------------------------------------
+
+STEP = 105.0
+"""Virtual seconds between samples and between evaluations: 1.75 s of wall time at 60x, 15 s
+at 7x. The rules' durations are multiples of 7m and 105 s so that every scaled one is a whole
+number of milliseconds at both speeds, and the two runs see exactly the same samples."""
+STEPS = 70
+SPEEDS = [60, 7]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    series: Sequence[tuple[str, str]]
+    rules: Sequence[dict[str, Any]]
+    exprs: Sequence[str] = field(default_factory=tuple)
+    """Checked at every evaluation besides the alerts (recorded series, ALERTS, ...)."""
+
+    def groups(self) -> list[RuleGroup]:
+        return [RuleGroup.model_validate({"name": self.id, "rules": list(self.rules)})]
+
+
+CASES = [
+    Case("rate-threshold-for", [
+        ('http_requests_total{job="api", code="200"}', "0+2100x70"),
+        ('http_requests_total{job="api", code="500"}', "0+21x20 420+630x15 9870+21x35"),
+    ], [
+        {"record": "job:errors:rate7m", "expr": 'sum by (job) (rate(http_requests_total{code="500"}[7m]))'},
+        {"alert": "HighErrorRatio", "for": "14m",
+         "expr": 'sum by (job) (rate(http_requests_total{code="500"}[7m])) / sum by (job) (rate(http_requests_total[7m])) > 0.05',
+         "labels": {"severity": "page"}, "annotations": {"ratio": "{{ $value | humanizePercentage }}"}},
+    ], ["job:errors:rate7m", "ALERTS", 'irate(http_requests_total{code="500"}[7m])']),
+    Case("increase-keep-firing", [("jobs_failed_total", "0x20 1 2 3 4 5 6 6x45")], [
+        {"alert": "JobsFailing", "expr": "increase(jobs_failed_total[14m]) > 2", "keep_firing_for": "7m",
+         "annotations": {"n": "{{ $value | humanize }}"}},
+    ], ["increase(jobs_failed_total[14m])", "changes(jobs_failed_total[7m])"]),
+    Case("histogram-quantile-of-rates", [
+        ('latency_seconds_bucket{le="0.1"}', "0+90x30 2700+10x40"),
+        ('latency_seconds_bucket{le="0.5"}', "0+99x30 2970+50x40"),
+        ('latency_seconds_bucket{le="1"}', "0+100x30 3000+95x40"),
+        ('latency_seconds_bucket{le="+Inf"}', "0+100x70"),
+    ], [
+        {"record": "p90", "expr": "histogram_quantile(0.9, sum by (le) (rate(latency_seconds_bucket[7m])))"},
+        {"alert": "SlowRequests", "expr": "p90 > 0.5", "for": "7m"},
+    ], ["p90"]),
+    Case("time-and-timestamps", [
+        ('job_last_success_timestamp_seconds{job="etl"}', "0x10 1050x30 4200x30"),
+        ('heartbeat{job="etl"}', "1 _ 1 _ _ 1 1 _ _ 1x61"),
+    ], [
+        {"alert": "EtlStale", "expr": "time() - job_last_success_timestamp_seconds > 1800", "for": "210s",
+         "annotations": {"age": "{{ $value | humanizeDuration }}"}},
+        {"record": "heartbeat:age", "expr": "time() - timestamp(heartbeat)"},
+        {"record": "clock:hour_minute", "expr": "hour() * 100 + minute()"},
+    ], ["heartbeat:age", "clock:hour_minute", "time()", "day_of_week()",
+        "minute(job_last_success_timestamp_seconds)"]),
+    Case("predict-linear-and-deriv", [("disk_free_bytes", "100000000-100000x30 97000000-1000000x40")], [
+        {"alert": "DiskFullIn4h", "expr": "predict_linear(disk_free_bytes[14m], 4 * 3600) < 0", "for": "7m"},
+        {"record": "disk:deriv", "expr": "deriv(disk_free_bytes[14m])"},
+        {"record": "disk:in1h", "expr": "predict_linear(disk_free_bytes[14m], 3600)"},
+    ], ["disk:deriv", "disk:in1h"]),
+    Case("avg-over-time", [("queue_depth", "0x20 5 10 15 20 25x20 3x27")], [
+        {"alert": "QueueBuilding", "expr": "avg_over_time(queue_depth[7m]) > 10", "for": "210s"},
+    ], ["avg_over_time(queue_depth[7m])", "max_over_time(queue_depth[14m])"]),
+    Case("subquery", [("requests_total", "0+210x20 4200+1050x10 14700+105x40")], [
+        {"alert": "RateSpiked", "expr": "max_over_time(rate(requests_total[7m])[28m:7m]) > 5"},
+        {"record": "rate:max28m", "expr": "max_over_time(rate(requests_total[7m])[28m:])"},
+    ], ["rate:max28m", "min_over_time(requests_total[14m:7m] offset 7m)"]),
+    Case("offset-and-at", [("requests_total", "0+210x20 4200+1050x10 14700+105x40")], [
+        {"alert": "Surge", "expr": "rate(requests_total[7m]) > 2 * rate(requests_total[7m] offset 14m)", "for": "210s"},
+    ], ["requests_total offset 7m", "sum(requests_total @ 2100)", "rate(requests_total[7m] @ 2100)"]),
+]
+
+_BLOCK = re.compile(r"^ {4}(alertname|expr): (.*?), time: ([0-9a-zµ.]+),(.*?)(?=^ {4}\S|\Z)", re.M | re.S)
+_ALERT = re.compile(r"Labels:(\{.*\})\s*\n\s*Annotations:(\{.*\})")
+_SAMPLE = re.compile(r'(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\}) (\S+?)(?:,|$)', re.M)
+
+
+@dataclass
+class Run:
+    """What promtool computed: at each evaluation step, each alert's firing alerts (labels and
+    annotations, as promtool prints them) and each expression's samples."""
+
+    alerts: dict[tuple[str, int], list[tuple[str, str]]]
+    values: dict[tuple[str, int], list[tuple[str, float]]]
+
+
+def _run(case: Case, groups: list[RuleGroup], speed: float, directory: Path) -> Run:
+    """promtool over the case's series spaced STEP / speed apart, evaluating ``groups`` every
+    STEP / speed, asked for nothing so that its complaints state everything it computed."""
+    step = STEP / speed
+    exprs = [expr if speed == 1 else scale_expr(expr, Clock(speed, 0, 0)) for expr in case.exprs]
+    times = [prom_duration(k * step) for k in range(STEPS + 1)]
+    alertnames = [rule.alert for group in groups for rule in group.rules if rule.alert]
+    test = {
+        "interval": prom_duration(step),
+        "input_series": [{"series": s, "values": v} for s, v in case.series],
+        "alert_rule_test": [{"eval_time": t, "alertname": a, "exp_alerts": []} for t in times for a in alertnames],
+        "promql_expr_test": [{"expr": e, "eval_time": t, "exp_samples": []} for t in times for e in exprs],
+    }
+    (directory / "rules.yaml").write_text(rule_file_text(groups), encoding="utf-8")
+    document = {"rule_files": ["rules.yaml"], "evaluation_interval": prom_duration(step), "tests": [test]}
+    (directory / "test.yaml").write_text(dump_yaml(document), encoding="utf-8")
+    _, output = run_unit_tests(directory / "test.yaml")
+    run = Run({}, {})
+    names = dict(zip(exprs, case.exprs))
+    for kind, what, at, body in _BLOCK.findall(output):
+        k = round(seconds(at) / step)
+        got = body.partition("got:")[2]
+        assert not body.startswith(" err:") and got, f"{case.id} at {speed}x: promtool failed:\n{output}"
+        if kind == "alertname":
+            run.alerts[(what, k)] = sorted(_ALERT.findall(got))
+        else:
+            run.values[(names[yaml.safe_load(what)], k)] = sorted((labels, float(v)) for labels, v in _SAMPLE.findall(got))
+    rest = {line.strip() for line in _BLOCK.sub("", output).splitlines()} - {"", "FAILED:", "SUCCESS"}
+    assert all(line.startswith("Unit Testing:") for line in rest), f"{case.id} at {speed}x: promtool said:\n{output}"
+    return run
+
+
+def _differences(virtual: Run, scaled: Run) -> list[str]:
+    out = []
+    for key in sorted(virtual.alerts.keys() | scaled.alerts.keys()):
+        if virtual.alerts.get(key, []) != scaled.alerts.get(key, []):
+            out.append(f"alert {key[0]} at step {key[1]}: {virtual.alerts.get(key)} vs {scaled.alerts.get(key)}")
+    for key in sorted(virtual.values.keys() | scaled.values.keys()):
+        a, b = virtual.values.get(key, []), scaled.values.get(key, [])
+        same = [la for la, _ in a] == [lb for lb, _ in b] and all(
+            math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9) or (math.isnan(x) and math.isnan(y))
+            for (_, x), (_, y) in zip(a, b))
+        if not same:
+            out.append(f"{key[0]} at step {key[1]}: {a} vs {b}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def virtual_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    prometheus_binary("promtool")
+    return {case.id: _run(case, case.groups(), 1, tmp_path_factory.mktemp(case.id)) for case in CASES}
+
+
+@pytest.mark.parametrize("speed", SPEEDS)
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_promtool_fires_the_scaled_rules_as_the_originals(case: Case, speed: int, virtual_runs: dict[str, Run],
+                                                           tmp_path: Path) -> None:
+    virtual = virtual_runs[case.id]
+    alertnames = {rule["alert"] for rule in case.rules if "alert" in rule}
+    assert {name for (name, _), alerts in virtual.alerts.items() if alerts} == alertnames, "every alert should fire"
+    assert all(any(values for (e, _), values in virtual.values.items() if e == expr) for expr in case.exprs)
+    scaled = _run(case, scale_rule_groups(case.groups(), Clock(speed, 0, 0)), speed, tmp_path)
+    assert not _differences(virtual, scaled), "\n".join(_differences(virtual, scaled))
+
+
+def test_prometheus_puts_subquery_points_on_multiples_of_the_step_since_1970(tmp_path: Path) -> None:
+    """Why a clock whose grid misses the drill's is refused: at 51s, x[10s:4s] reads x at 44s and
+    48s (multiples of 4s), not at 41s, 45s and 49s (steps back from the evaluation)."""
+    prometheus_binary("promtool")
+    test = {"interval": "1s", "input_series": [{"series": "x", "values": "0+1x100"}],
+            "promql_expr_test": [{"expr": "min_over_time(x[10s:4s])", "eval_time": "51s",
+                                  "exp_samples": [{"labels": "{}", "value": 44}]}]}
+    (tmp_path / "test.yaml").write_text(dump_yaml({"evaluation_interval": "1s", "tests": [test]}), encoding="utf-8")
+    ok, output = run_unit_tests(tmp_path / "test.yaml")
+    assert ok, output
+
+
+def test_the_oracle_sees_rules_left_on_virtual_time(virtual_runs: dict[str, Run], tmp_path: Path) -> None:
+    """Without the rewrite (or at the wrong speed) the same comparison fails."""
+    case = CASES[0]
+    for name in ("unscaled", "wrong"):
+        (tmp_path / name).mkdir()
+    unscaled = _run(case, case.groups(), 60, tmp_path / "unscaled")
+    assert _differences(virtual_runs[case.id], unscaled)
+    wrong = _run(case, scale_rule_groups(case.groups(), Clock(7, 0, 0)), 60, tmp_path / "wrong")
+    assert _differences(virtual_runs[case.id], wrong)
+
+
+# -- properties -----------------------------------------------------------------------------------
+
+_names = st.sampled_from(["x", "up", "http_requests_total", "vllm:e2e_seconds_bucket"])
+_label_names = st.sampled_from(["job", "le", "on", "bool", "a_b"])
+_values = st.text(st.sampled_from(list('ab"\\[]{}:5m\né, ')), max_size=6)
+_ops = st.sampled_from(["=", "!=", "=~", "!~"])
+_durations = st.sampled_from(["1ms", "250ms", "1s", "1m30s", "5m", "7m", "1h", "1d"])
+
+
+@st.composite
+def _selector(draw: Any) -> str:
+    matchers = draw(st.lists(st.tuples(_label_names, _ops, _values), max_size=2, unique_by=lambda m: m[0]))
+    inside = ", ".join(f"{n}{op}{_quote(v) if '~' not in op else _quote(re.escape(v))}" for n, op, v in matchers)
+    return draw(_names) + (f"{{{inside}}}" if inside else "")
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+@st.composite
+def _instant(draw: Any) -> str:
+    out = draw(_selector())
+    if draw(st.booleans()):
+        out += f" @ {draw(st.integers(0, 2_000_000_000_000)) / 1000}"
+    if draw(st.booleans()):
+        out += f" offset {draw(st.sampled_from(['', '-']))}{draw(_durations)}"
+    return out
+
+
+@st.composite
+def _range_call(draw: Any, functions: Sequence[str]) -> str:
+    inner = f"{draw(_selector())}[{draw(_durations)}]"
+    if draw(st.booleans()):
+        inner = f"{draw(_instant())}[{draw(_durations)}:{draw(st.sampled_from(['', '1m', '5m']))}]"
+    return f"{draw(st.sampled_from(functions))}({inner})"
+
+
+def _expressions(functions: Sequence[str]) -> st.SearchStrategy[str]:
+    leaves = st.one_of(_instant(), _range_call(functions), st.floats(-1e6, 1e6).map(repr),
+                       st.just('label_replace(up, "dst", "[5m] offset 1h", "src", "(.*)")'))
+
+    def extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        arithmetic = st.tuples(children, st.sampled_from(["+", "-", "*", "/", "%", "^", "atan2"]), children)
+        comparison = st.tuples(children, st.sampled_from(["==", "!=", ">", "<", ">=", "<="]), children)
+        return st.one_of(
+            children.map(lambda e: f"({e})"),
+            children.map(lambda e: f"-{e}"),
+            arithmetic.map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+            comparison.map(lambda t: f"{t[0]} {t[1]} bool {t[2]}"),
+            st.tuples(children, st.sampled_from(["and", "or", "unless"]), children, _label_names).map(
+                lambda t: f"{t[0]} {t[1]} on ({t[3]}) {t[2]}"),
+            st.tuples(_selector(), st.sampled_from(["*", "/"]), _selector(), _label_names).map(
+                lambda t: f"{t[0]} {t[1]} ignoring ({t[3]}) group_left ({t[3]}) {t[2]}"),
+            st.tuples(st.sampled_from(["sum", "max", "count"]), st.sampled_from(["by", "without"]), _label_names,
+                      children).map(lambda t: f"{t[0]} {t[1]} ({t[2]}) ({t[3]})"),
+            children.map(lambda e: f"topk(2, {e})"),
+        )
+
+    return st.recursive(leaves, extend, max_leaves=6)
+
+
+def _parses(expr: str) -> bool:
+    try:
+        pp.parse(expr)
+    except ValueError:
+        return False
+    return True
+
+
+VALUE_ONLY = ["avg_over_time", "increase", "changes", "max_over_time", "absent_over_time"]
+
+
+@settings(max_examples=150, derandomize=True, database=None, deadline=None)
+@given(_expressions(VALUE_ONLY))
+def test_at_speed_one_the_rewrite_is_the_same_expression(expr: str) -> None:
+    assume(_parses(expr))
+    assert repr(pp.parse(scale_expr(expr, Clock(1, 0, 0)))) == repr(pp.parse(expr))
+
+
+def _walked(expr: str) -> dict[str, list[Any]]:
+    """Ranges (ms), string values and per-second calls of an expression."""
+    found: dict[str, list[Any]] = {"ranges": [], "strings": [], "per_second": []}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr):
+            found["ranges"].append(round(node.range.total_seconds() * 1000))
+        if isinstance(node, pp.StringLiteral):
+            found["strings"].append(node.val)
+        if isinstance(node, pp.VectorSelector):
+            found["strings"] += [m.value for m in node.matchers.matchers]
+        if isinstance(node, pp.Call) and node.func.name in ("rate", "irate", "deriv"):
+            found["per_second"].append(node.func.name)
+
+    pp.walk(pp.parse(expr), visit)
+    return found
+
+
+@settings(max_examples=150, derandomize=True, database=None, deadline=None)
+@given(_expressions(VALUE_ONLY + ["rate", "irate", "deriv"]), st.sampled_from([2, 7, 60]))
+def test_scaled_ranges_are_the_originals_over_the_speed(expr: str, speed: int) -> None:
+    assume(_parses(expr))
+    clock = Clock(speed, 0, 0)
+    try:
+        scaled = scale_expr(expr, clock)
+    except TimescaleError as error:
+        assert "below Prometheus's 1 ms resolution" in str(error) or "subquery step" in str(error)
+        return
+    before, after = _walked(expr), _walked(scaled)
+    assert after["ranges"] == [round(ms / speed) for ms in before["ranges"]]
+    assert after["strings"] == before["strings"] and after["per_second"] == before["per_second"]
+    assert scaled.count(f" / {speed})") >= len(before["per_second"])
