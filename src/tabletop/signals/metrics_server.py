@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tabletop.serving import ServingThread
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 """The Prometheus text exposition format."""
@@ -22,8 +23,6 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 ALLOWED = "GET, HEAD"
 REQUEST_TIMEOUT = 10.0
 """Seconds a connection may stay silent before the server drops it."""
-POLL_INTERVAL = 0.05
-"""Seconds ``close`` may wait for the serving loop to notice."""
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +84,11 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
 
-class MetricsServer:
+class MetricsServer(ServingThread):
     """Serves the last published exposition; binds on construction, serves from ``start``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._httpd = (_Server6 if ":" in host else _Server)((host, port), _Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(POLL_INTERVAL,),
-                                        name="tabletop-metrics", daemon=True)
+        super().__init__((_Server6 if ":" in host else _Server)((host, port), _Handler), "tabletop-metrics")
 
     @property
     def host(self) -> str:
@@ -110,20 +107,3 @@ class MetricsServer:
     def publish(self, body: bytes) -> None:
         """Serve ``body`` from now on (called from the drill thread)."""
         self._httpd.body = body
-
-    def start(self) -> MetricsServer:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving, release the port and wait for the serving thread."""
-        if self._thread.is_alive():
-            self._httpd.shutdown()
-            self._thread.join()
-        self._httpd.server_close()
-
-    def __enter__(self) -> MetricsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
