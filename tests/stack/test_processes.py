@@ -155,7 +155,7 @@ def eventually(check: Callable[[], Any], what: str) -> Any:
 
 def prometheus_for(folder: Path, target: str, alertmanager_url: str | None = None, rules: str = TEAM_RULES,
                    **options: Any) -> Prometheus:
-    return Prometheus(folder, target=target, rule_text=rules, scrape_interval="200ms", evaluation_interval="200ms",
+    return Prometheus(folder, target=target, rules={"team.yml": rules}, scrape_interval="200ms", evaluation_interval="200ms",
                       lookback_delta="2s", alertmanager_url=alertmanager_url, **options)
 
 
@@ -191,7 +191,7 @@ def test_a_firing_rule_reaches_alertmanager_and_the_drill_webhook(prometheus: st
             exporter.queue = 3
             path, note = webhook.next("resolved")
             assert path == "/alertmanager/serving-oncall" and note["alerts"][0]["status"] == "resolved"
-    for name in ("prometheus.yml", "rules.yml", "prometheus.log", "prometheus-data", "alertmanager.yml",
+    for name in ("prometheus.yml", "rules/team.yml", "prometheus.log", "prometheus-data", "alertmanager.yml",
                  "alertmanager.log", "alertmanager-data"):
         assert (stack / name).exists(), name
     assert yaml.safe_load((stack / "prometheus.yml").read_text())["scrape_configs"][0]["honor_labels"] is True
@@ -222,12 +222,12 @@ def test_reload_swaps_the_rules_and_a_refused_reload_keeps_the_old_ones(promethe
         with pytest.raises(ServerError, match=r"not connected within 0.3 s: no healthy scrape of 127.0.0.1:1"):
             prom.wait_connected(timeout=0.3)
         assert [g["name"] for g in prom.rules()] == ["drill"]
-        prom.reload(TEAM_RULES.replace("name: drill", "name: scaled"))
+        prom.reload({"team.yml": TEAM_RULES.replace("name: drill", "name: scaled")})
         assert [g["name"] for g in prom.rules()] == ["scaled"]
-        with pytest.raises(ServerError, match=r"did not reload .*rules.yml: .*HTTP 500: failed to reload config"):
-            prom.reload("groups:\n  - name: broken\n    rules:\n      - alert: X\n        expr: rate(\n")
+        with pytest.raises(ServerError, match=r"did not reload .*rules: .*HTTP 500: failed to reload config"):
+            prom.reload({"team.yml": "groups:\n  - name: broken\n    rules:\n      - alert: X\n        expr: rate(\n"})
         assert [g["name"] for g in prom.rules()] == ["scaled"]
-        assert "name: scaled" in (tmp_path / "rules.yml").read_text()  # a restart runs what runs now
+        assert "name: scaled" in (tmp_path / "rules" / "team.yml").read_text()  # a restart runs what runs now
         prom.reload()
         assert prom.server.running
 

@@ -24,7 +24,7 @@ from tabletop.drill.engine import Drill
 from tabletop.drill.pacing import pace
 from tabletop.drill.responders.base import Responder
 from tabletop.scenario.loader import LoadedScenario
-from tabletop.signals.exposition import render
+from tabletop.signals.exposition import Stamp, render
 from tabletop.signals.metrics_server import MetricsServer
 
 
@@ -47,11 +47,13 @@ class DrillCollector(Collector):
 class Publisher:
     """Hands ``server`` the drill's exposition after each pacing step, in the drill thread.
 
-    The fleet's series change only at scrapes, so they are rendered again only after one."""
+    The fleet's series change only at scrapes, so they are rendered again only after one. With
+    ``stamp`` the fleet's samples carry their scrape's time (see ``exposition.render``)."""
 
-    def __init__(self, server: MetricsServer, drill: Drill) -> None:
+    def __init__(self, server: MetricsServer, drill: Drill, stamp: Stamp | None = None) -> None:
         self.server = server
         self.drill = drill
+        self.stamp = stamp
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(DrillCollector(drill))
         self._scrapes = -1
@@ -60,13 +62,14 @@ class Publisher:
     def __call__(self) -> None:
         scrapes = self.drill.store.scrapes
         if scrapes != self._scrapes:
-            self._scrapes, self._fleet = scrapes, render(self.drill.store)
+            self._scrapes, self._fleet = scrapes, render(self.drill.store, self.stamp)
         self.server.publish(self._fleet + generate_latest(self.registry))
 
 
-def start_publishing(server: MetricsServer, drill: Drill, on_ready: Callable[[int], None] | None) -> Publisher:
+def start_publishing(server: MetricsServer, drill: Drill, on_ready: Callable[[int], None] | None,
+                     stamp: Stamp | None = None) -> Publisher:
     """Publish the drill's first exposition, start ``server`` and tell ``on_ready`` its port."""
-    publish = Publisher(server, drill)
+    publish = Publisher(server, drill, stamp)
     publish()
     server.start()
     if on_ready is not None:

@@ -13,6 +13,10 @@ main thread between steps, so a step always completes), or when the hook raises.
 request for the drill) gets a step, and so a call of ``on_step``, at once instead of at the
 next tick.
 
+``started`` (optional) is the ``time.monotonic()`` instant at which the drill's present moment
+was current (default: when ``pace`` is called): a live stack that fixed the clock it stamps
+samples with keeps the drill on that very clock.
+
 ``before_end`` (optional) runs in the drill's thread just before the drill ends, with the
 reason it ends with, while Ctrl-C and SIGTERM still only set ``stop``: e.g. to interrupt a
 Chaos Toolkit experiment and record its rollbacks before ``drill.ended``. It must not advance
@@ -52,7 +56,8 @@ def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
 
 def pace(drill: "Drill", speed: float, *, until: float | None = None, tick: float = TICK,
          on_step: Callable[[], None] | None = None, stop: threading.Event | None = None,
-         wake: threading.Event | None = None, before_end: Callable[[str], None] | None = None) -> str:
+         wake: threading.Event | None = None, before_end: Callable[[str], None] | None = None,
+         started: float | None = None) -> str:
     """Run ``drill`` to ``until`` (its scenario's duration by default) at ``speed``; end it.
 
     Returns the reason the drill ended with: ``duration`` or ``aborted``."""
@@ -60,7 +65,7 @@ def pace(drill: "Drill", speed: float, *, until: float | None = None, tick: floa
         raise ValueError(f"speed must be positive, got {speed}")
     end = drill.scenario.metadata.duration if until is None else until
     stop = stop or threading.Event()
-    origin, began = drill.now, time.monotonic()
+    origin, began = drill.now, time.monotonic() if started is None else started
     finish = began + (end - origin) / speed
 
     def ending(reason: str) -> str:

@@ -16,7 +16,7 @@ This is the only module of the signals package that imports prometheus_client.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client.exposition import generate_latest
 from prometheus_client.metrics_core import Metric
@@ -37,11 +37,18 @@ def _le(value: str) -> str:
         return value
 
 
-class StoreCollector(Collector):
-    """A prometheus_client collector over the newest scrape of a ``SeriesStore``."""
+Stamp = Callable[[float], float]
+"""Drill seconds → the Unix time a sample is exposed with (a drill against a Prometheus that
+must see the drill's sample times, ``tabletop.stack``)."""
 
-    def __init__(self, store: SeriesStore) -> None:
+
+class StoreCollector(Collector):
+    """A prometheus_client collector over the newest scrape of a ``SeriesStore``; with ``stamp``,
+    each sample carries the timestamp of its scrape."""
+
+    def __init__(self, store: SeriesStore, stamp: Stamp | None = None) -> None:
         self.store = store
+        self.stamp = stamp
         self._families: dict[str, tuple[str, MetricMeta | None]] = {}
 
     def _family(self, name: str) -> tuple[str, MetricMeta | None]:
@@ -63,16 +70,17 @@ class StoreCollector(Collector):
         return result
 
     def collect(self) -> Iterator[Metric]:
-        grouped: dict[str, list[tuple[str, dict[str, str], float]]] = {}
+        grouped: dict[str, list[Sample]] = {}
+        stamp = self.stamp
         for series, value in self.store.latest():
             name = series.name
             family, _ = self._family(name)
             labels = {k: v for k, v in series.labels.items() if k != "__name__"}
-            grouped.setdefault(family, []).append((name, labels, value))
+            grouped.setdefault(family, []).append((name, labels, value, None if stamp is None else stamp(series.ts[-1])))
         for family in sorted(grouped):
             yield self._metric(family, grouped[family])
 
-    def _metric(self, family: str, samples: list[tuple[str, dict[str, str], float]]) -> Metric:
+    def _metric(self, family: str, samples: list[Sample]) -> Metric:
         meta = self.store.meta(family)
         kind = meta.type if meta is not None else "unknown"
         help_text = meta.help if meta is not None else ""
@@ -87,18 +95,22 @@ class StoreCollector(Collector):
             metric = Metric(family, help_text, "unknown")
         if kind == "histogram":
             samples = sorted(samples, key=lambda s: _histogram_order(family, s))
-            for name, labels, value in samples:
+            for name, labels, value, timestamp in samples:
                 if "le" in labels:
                     labels["le"] = _le(labels["le"])
-                metric.add_sample(name, labels, value)
+                metric.add_sample(name, labels, value, timestamp)
         else:
-            for name, labels, value in samples:
-                metric.add_sample(name, labels, value)
+            for name, labels, value, timestamp in samples:
+                metric.add_sample(name, labels, value, timestamp)
         return metric
 
 
-def _histogram_order(family: str, sample: tuple[str, dict[str, str], float]) -> tuple:
-    name, labels, _ = sample
+Sample = tuple[str, dict[str, str], float, float | None]
+"""Sample name, labels without the name, value, timestamp (Unix seconds, or None)."""
+
+
+def _histogram_order(family: str, sample: Sample) -> tuple:
+    name, labels = sample[0], sample[1]
     group = tuple(sorted((k, v) for k, v in labels.items() if k != "le"))
     le = labels.get("le")
     try:
@@ -108,14 +120,15 @@ def _histogram_order(family: str, sample: tuple[str, dict[str, str], float]) -> 
     return group, _SUFFIX_ORDER.get(name[len(family):], 3), bound
 
 
-def registry(store: SeriesStore) -> CollectorRegistry:
+def registry(store: SeriesStore, stamp: Stamp | None = None) -> CollectorRegistry:
     """A private registry holding only the store's collector."""
     reg = CollectorRegistry(auto_describe=False)
-    reg.register(StoreCollector(store))
+    reg.register(StoreCollector(store, stamp))
     return reg
 
 
-def render(store: SeriesStore) -> bytes:
-    """The newest scrape of ``store`` in the Prometheus text exposition format (0.0.4)."""
-    return generate_latest(registry(store))
+def render(store: SeriesStore, stamp: Stamp | None = None) -> bytes:
+    """The newest scrape of ``store`` in the Prometheus text exposition format (0.0.4); with
+    ``stamp``, every sample carries its scrape's time (``stamp(drill seconds)``)."""
+    return generate_latest(registry(store, stamp))
 

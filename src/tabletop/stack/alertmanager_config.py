@@ -89,14 +89,13 @@ from typing import Any
 from urllib.parse import quote
 
 from tabletop.durations import parse_duration
+from tabletop.pager.alertmanager import RECORD_ONLY
 from tabletop.scenario.oncall import Routing, parse_matcher
 from tabletop.scenario.problems import InputError, PathPart, Problem
 from tabletop.scenario.yaml_source import Source, line_column, parse_yaml, read_file
 from tabletop.signals.promtool_rules import dump_yaml, prom_duration
 from tabletop.stack.binaries import find
 
-RECORD_ONLY = "tabletop_record_only"
-"""The receiver of routes with ``policy: null``: the drill records their alerts, pages nobody."""
 GROUP_WAIT = 30.0
 GROUP_INTERVAL = 300.0
 REPEAT_INTERVAL = 4 * 3600.0

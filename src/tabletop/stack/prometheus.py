@@ -1,10 +1,11 @@
 """A real Prometheus beside a paced drill: it scrapes the drill's /metrics and runs its rules.
 
-``with Prometheus(folder, target=..., rule_text=..., ...) as prometheus:`` writes into
+``with Prometheus(folder, target=..., rules={name: text}, ...) as prometheus:`` writes into
 ``folder`` ``prometheus.yml`` (one scrape job ``tabletop`` on ``target`` with ``honor_labels:
 true``, so the simulated exporters keep their own ``job``/``instance``; ``rule_files:
-[rules.yml]``; the Alertmanager to notify, if any), ``rules.yml`` (the rule text given, e.g. the
-time-scaled rules of ``stack/timescale.py``), ``prometheus-data/`` (its TSDB, emptied first
+[rules/*.yml]``; the Alertmanager to notify, if any), ``rules/`` (the rule files given, e.g.
+time-scaled by ``stack/timescale.py``, one per group as ``stack/alignment.py`` names them),
+``prometheus-data/`` (its TSDB, emptied first
 unless ``keep_data``) and ``prometheus.log``, and serves on ``127.0.0.1`` (``server.py``: free
 port, ready check, stop). ``--web.enable-lifecycle`` lets ``reload`` swap the rules while it runs.
 
@@ -16,6 +17,8 @@ evaluation and an alert Prometheus stops sending ends within a few of them.
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -31,23 +34,24 @@ JOB = "tabletop"
 
 
 class Prometheus(Managed):
-    """Prometheus in ``folder`` scraping ``target`` (``host:port``) with ``rule_text`` loaded."""
+    """Prometheus in ``folder`` scraping ``target`` (``host:port``) with ``rules`` (file name →
+    rule file text) loaded."""
 
-    def __init__(self, folder: Path, *, target: str, rule_text: str, scrape_interval: str, evaluation_interval: str,
+    def __init__(self, folder: Path, *, target: str, rules: dict[str, str], scrape_interval: str, evaluation_interval: str,
                  lookback_delta: str, alertmanager_url: str | None = None, resend_delay: str | None = None,
                  binary: Path | None = None, keep_data: bool = False,
                  ready_timeout: float = 30.0, stop_timeout: float = 10.0) -> None:
-        self.folder = Path(folder)
+        self.folder = Path(os.path.abspath(folder))  # as Prometheus names its rule files (alignment.py)
         self.keep_data = keep_data
         self.target = target
-        self.rule_text = rule_text
+        self.rule_texts = dict(rules)
         self.scrape_interval = scrape_interval
         self.evaluation_interval = evaluation_interval
         self.lookback_delta = lookback_delta
         self.alertmanager_url = alertmanager_url
         self.resend_delay = resend_delay or evaluation_interval
         self.config_file = self.folder / "prometheus.yml"
-        self.rules_file = self.folder / "rules.yml"
+        self.rules_folder = self.folder / "rules"
         self.data = self.folder / "prometheus-data"
         self.server = Server("Prometheus", binary or find("prometheus"), self.folder / "prometheus.log", self._arguments,
                              ready_timeout=ready_timeout, stop_timeout=stop_timeout)
@@ -61,7 +65,7 @@ class Prometheus(Managed):
                 "honor_labels": True,  # the drill speaks for many exporters: keep their job/instance labels
                 "static_configs": [{"targets": [self.target]}],
             }],
-            "rule_files": [self.rules_file.name],  # relative to prometheus.yml
+            "rule_files": [f"{self.rules_folder.name}/*.yml"],  # relative to prometheus.yml
         }
         if self.alertmanager_url is not None:
             config["alerting"] = {"alertmanagers": [alertmanager(self.alertmanager_url)]}
@@ -74,32 +78,37 @@ class Prometheus(Managed):
 
     def write_files(self) -> None:
         self.config_file.write_text(dump_yaml(self.prometheus_yml()))
-        self.rules_file.write_text(self.rule_text)
+        self._write_rules(self.rule_texts)
 
-    def reload(self, rule_text: str | None = None) -> None:
-        """Reload the configuration, with ``rule_text`` as the new rules when given.
+    def _write_rules(self, rules: dict[str, str]) -> None:
+        shutil.rmtree(self.rules_folder, ignore_errors=True)
+        self.rules_folder.mkdir(parents=True)
+        for name, text in rules.items():
+            (self.rules_folder / name).write_text(text)
+
+    def reload(self, rules: dict[str, str] | None = None) -> None:
+        """Reload the configuration, with ``rules`` (file name → text) as the new rules when given.
 
         ServerError (with Prometheus's reason) when it refuses them: it keeps running the rules it
-        had, and rules.yml is put back to them, so a restart runs them too.
+        had, and rules/ is put back to them, so a restart runs them too.
         """
-        previous = self.rule_text
-        if rule_text is not None:
-            self.rules_file.write_text(rule_text)
+        if rules is not None:
+            self._write_rules(rules)
         try:
             self.server.request("POST", "/-/reload")
             info = self.server.request("GET", "/api/v1/status/runtimeinfo")["data"]
             if not info.get("reloadConfigSuccess"):
                 raise ServerError(f"Prometheus reports its last reload failed; {self.server.log_tail(5)}")
-            expected = _group_names(self.rules_file.read_text())
+            expected = [name for text in (rules or self.rule_texts).values() for name in _group_names(text)]
             loaded = [group["name"] for group in self.rules()]
             if sorted(loaded) != sorted(expected):
                 raise ServerError(f"Prometheus runs the rule groups {loaded} after the reload, not {expected}")
         except ServerError as error:
-            if rule_text is not None:
-                self.rules_file.write_text(previous)
-            raise ServerError(f"Prometheus did not reload {self.rules_file}: {error}") from None
-        if rule_text is not None:
-            self.rule_text = rule_text
+            if rules is not None:
+                self._write_rules(self.rule_texts)
+            raise ServerError(f"Prometheus did not reload {self.rules_folder}: {error}") from None
+        if rules is not None:
+            self.rule_texts = dict(rules)
 
     def wait_connected(self, timeout: float = 15.0) -> None:
         """Wait until the target has been scraped (healthy) and the Alertmanager, if any, is in use.
