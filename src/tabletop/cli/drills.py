@@ -13,6 +13,7 @@ from tabletop.cli.common import (
     with_chaos_options, with_twin_options,
 )
 from tabletop.cli.library import pick_scenario
+from tabletop.cli.stack import check_stack_options, run_stack, with_stack_options
 
 
 @click.command()
@@ -32,17 +33,19 @@ from tabletop.cli.library import pick_scenario
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics server listens on.")
 @click.option("--twin", is_flag=True, help="Serve the simulated fleet as a Kubernetes API while the drill runs "
               "(implies --speed 1 unless given); see `tabletop twin --help` for the --twin-* options.")
+@with_stack_options
 @with_chaos_options
 @with_twin_options
 def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_dir: Path | None, duration: str | None,
         speed: float | None, metrics_port: int | None, metrics_host: str, twin: bool, live: bool, allow_process: bool,
-        **twin_options: Any) -> None:
+        stack: bool, alertmanager_config: Path | None, **twin_options: Any) -> None:
     """Run a drill on SCENARIO (default: the bundled scenario) and write timeline.jsonl,
     score.json, score.md and postmortem.md.
 
     With --speed or --metrics-port the drill runs against the wall clock and a real Prometheus
     can scrape it (use honor_labels: true: the drill speaks for many exporters). With --twin,
-    kubectl and Chaos Toolkit can act on the fleet too, beside the responder.
+    kubectl and Chaos Toolkit can act on the fleet too, beside the responder. With --stack a real
+    Prometheus and Alertmanager page the team (see `--stack`).
 
     A scenario with Chaos Toolkit experiments runs paced (--speed, default 1) and, when they
     target the twin, with --twin implied; their journals go to OUT/chaos/. A real cluster is
@@ -56,12 +59,14 @@ def run(scenario: Path | None, headless: bool, responder: str, seed: int, out_di
             fail(f"--headless runs as fast as the machine allows; {' and '.join(paced)} {needs} the wall clock: "
                  f"drop --headless or {' and '.join(paced)}")
     _run_drill(scenario, responder, seed, out_dir, duration, speed, metrics_port, metrics_host, twin, twin_options,
-               {"live": live, "allow_process": allow_process}, headless=headless)
+               {"live": live, "allow_process": allow_process}, headless=headless,
+               stack={"stack": stack, "alertmanager_config": alertmanager_config})
 
 
 def _run_drill(scenario: Path | None, responder: str | None, seed: int, out_dir: Path | None, duration: str | None,
                speed: float | None, metrics_port: int | None, metrics_host: str, twin: bool,
-               twin_options: dict[str, Any], chaos_options: dict[str, Any] | None = None, headless: bool = False) -> None:
+               twin_options: dict[str, Any], chaos_options: dict[str, Any] | None = None, headless: bool = False,
+               stack: dict[str, Any] | None = None) -> None:
     """`run` and `twin`: a drill to its end (headless, paced or served as a twin), then its outputs.
     Whenever it will run against the wall clock without being asked to, one line says so and why."""
     import time
@@ -75,6 +80,10 @@ def _run_drill(scenario: Path | None, responder: str | None, seed: int, out_dir:
         fail(f"{path}: no such scenario file")
     until = parse_until(duration)
     loaded = load(path)
+    stack = stack or {"stack": False, "alertmanager_config": None}
+    check_stack_options(stack["stack"], stack["alertmanager_config"], twin, loaded, headless)
+    if stack["stack"] and metrics_port is not None:
+        fail("--stack serves the drill's metrics to its own Prometheus: drop --metrics-port")
     chosen = None if responder is None else responder_for(responder, loaded)
     name = "twin" if responder is None else responder if responder in BUILT_IN else Path(responder).stem
     out_dir = out_dir or Path("out") / f"{loaded.scenario.metadata.id}-{name}-seed{seed}"
@@ -84,7 +93,9 @@ def _run_drill(scenario: Path | None, responder: str | None, seed: int, out_dir:
     _say_pacing(loaded, headless, speed, until)
     began = time.perf_counter()
     try:
-        if loaded.experiments and not headless:
+        if stack["stack"]:
+            drill = run_stack(loaded, chosen, speed or 1.0, out_dir, stack["alertmanager_config"], options)
+        elif loaded.experiments and not headless:
             drill = _run_chaos(loaded, chosen, speed or 1.0, metrics_host, metrics_port, out_dir, options, twin_options,
                                twin=twin, **(chaos_options or {}))
         elif twin:
