@@ -90,7 +90,9 @@ def effective_speed(evaluation_interval: float, speed: float) -> float:
 
 class LiveStack:
     def __init__(self, loaded: "LoadedScenario", metrics: "MetricsServer", *, speed: float, folder: Path,
-                 alertmanager_config: Path | None = None) -> None:
+                 alertmanager_config: Path | None = None, tick: float | None = None) -> None:
+        """``tick``: the wall seconds between two ``step`` calls, if not the pacing's own (a
+        console steps the drill at its refresh rate); the delay must cover it."""
         self.loaded = loaded
         self.drill: Drill | None = None
         self.metrics = metrics
@@ -101,7 +103,7 @@ class LiveStack:
         self.clock: DrillClock | None = None
         """Prometheus's clock (the drill's, ``delay`` behind), from ``begin``."""
         scrape = loaded.scenario.signals.scrape_interval / self.speed
-        self.tick = min(MAX_TICK, scrape / SCRAPES_PER_SAMPLE)
+        self.tick = min(MAX_TICK, scrape / SCRAPES_PER_SAMPLE) if tick is None else tick
         """Wall seconds between pacing steps: pace the drill with it."""
         self.delay = self.tick + scrape / SCRAPES_PER_SAMPLE + SCHEDULING_MARGIN
         self.webhook = WebhookReceiver()
