@@ -95,6 +95,11 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("resolve", "resolve the incident and its pages", (Arg("text", "closing summary", required=False, kind="text"),)),
         CommandSpec("facilitate", "facilitator only: deliver the next message now, give a hint, reveal the ground truth",
                     (Arg("action", "inject, hint or reveal"),)),
+        CommandSpec("silence", "mute alerts as an Alertmanager silence does: matchers name=value, name!=value, "
+                    "name=~regex, name!~regex", (),
+                    (Arg("duration", "how long, e.g. 2h (default 1h)", required=False, kind="duration"),
+                     Arg("comment", "why", required=False)), takes_params=True),
+        CommandSpec("unsilence", "expire a silence now", (Arg("silence", "silence id: S1, or Alertmanager's"),)),
         CommandSpec("fault", "inject a catalog fault now (a game day; Chaos Toolkit's tabletop provider): "
                     "its parameters, and optionally id=, duration=, description=",
                     (Arg("kind", "fault kind, e.g. gpu_xid"), Arg("target", "kind/name of the object hit")), takes_params=True),
@@ -202,7 +207,7 @@ def parse_command(line: str) -> Command:
             args[option.name] = _convert(option, value, name)
         elif spec.takes_params and "=" in word and not word.startswith("="):
             key, _, value = word.partition("=")
-            params[key] = _param_value(value)
+            params[key] = value if name in TEXT_PARAMS else _param_value(value)
         else:
             positional.append(word)
         i += 1
@@ -227,6 +232,8 @@ def parse_command(line: str) -> Command:
     return Command(name, args)
 
 
+TEXT_PARAMS = frozenset({"silence"})
+"""Commands whose ``key=value`` parameters stay text (label matchers: ``gpu=5`` is not a number)."""
 RAW_TEXT = ("query", "note", "status")
 """Commands whose whole argument is free text, taken as typed (PromQL keeps its quotes)."""
 

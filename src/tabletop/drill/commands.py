@@ -18,6 +18,7 @@ from tabletop.drill.command_line import (
     CHAOS, CHAOS_COMMANDS, FACILITATOR, FACILITATOR_COMMANDS, Command, CommandSyntaxError, parse_command,
 )
 from tabletop.drill.hints import next_hint
+from tabletop.drill.silencing import SilenceRefused, silence, unsilence
 from tabletop.drill.timeline import Event
 from tabletop.drill.views import ViewError, describe, render_table, rows
 from tabletop.faults.catalog import CATALOG
@@ -68,7 +69,7 @@ def run_command(drill: "Drill", actor: str, command: Command | str) -> CommandRe
             _check_actor(drill, actor, parsed.name)
             message, output = HANDLERS[parsed.name](drill, actor, parsed.args, seq)
             ok = True
-        except (Refusal, CommandSyntaxError, PagerError, PromQLError, ViewError) as refusal:
+        except (Refusal, CommandSyntaxError, PagerError, PromQLError, ViewError, SilenceRefused) as refusal:
             ok, message = False, str(refusal)
     summary = "\n".join(output.splitlines()[:_RESULT_LINES])
     event = drill.record("command", {
@@ -378,5 +379,5 @@ HANDLERS: dict[str, Handler] = {
     "ack": _ack, "escalate": _escalate, "reassign": _reassign, "handoff": _handoff, "resolve": _resolve,
     "assign": _assign, "severity": _severity, "note": _note, "status": _status, "hypothesis": _hypothesis,
     "reply": _reply, "query": _query, "logs": _logs, "get": _get, "describe": _describe, "mitigate": _mitigate,
-    "step": _step, "facilitate": _facilitate, "fault": _fault,
+    "step": _step, "facilitate": _facilitate, "fault": _fault, "silence": silence, "unsilence": unsilence,
 }

@@ -29,6 +29,7 @@ from tabletop.faults.background import BackgroundFailureProcess
 from tabletop.faults.injector import FaultInjector
 from tabletop.pager.alertmanager import AlertmanagerPaging
 from tabletop.pager.pager import Pager
+from tabletop.pager.silences import Silences
 from tabletop.scenario.loader import LoadedScenario
 from tabletop.scenario.chaos import ChaosExperiment
 from tabletop.scenario.model import Inject
@@ -83,10 +84,13 @@ class Drill:
         self.rules = RuleEngine(loaded.rule_groups, self.store, scenario.signals.evaluation_interval, self._on_alert)
         self.pager = Pager(self.env, scenario, self.record)
         self.paging = paging
+        self.silences = Silences()
+        """Alertmanager-style silences: made with ``silence``, or reported by a real Alertmanager."""
         self._on_external: dict[str, Callable[[dict[str, Any]], None]] = {}
         """What the drill does with a recorded event from outside, by kind."""
         if paging == "alertmanager":
             self._on_external["alertmanager.notification"] = AlertmanagerPaging(self.pager).notified
+            self._on_external["alertmanager.silence"] = lambda data: self.silences.reported(data, self.now)
         elif paging != "tabletop":
             raise ValueError(f"paging must be tabletop or alertmanager, not {paging!r}")
         self.injector = FaultInjector(self.fleet, [] if without_faults else list(scenario.faults), self.record)

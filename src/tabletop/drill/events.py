@@ -69,10 +69,16 @@ KINDS: dict[str, str] = {
     "chaos.experiment.ended": "experiment, status (completed|failed|aborted|interrupted|not_run|error), deviated, "
     "mode (twin|live|dry-run), journal (path of the Chaos Toolkit journal, or null), reason (why it ended early, "
     "or null)",
+    "silence.created": "silence (S1...), matchers [name=\"value\", =~, !=, !~], starts_at, ends_at (drill seconds), "
+    "created_by, comment, command: alerts it matches page nobody (under --stack it is made in Alertmanager too)",
+    "silence.expired": "silence, reason (unsilenced|ended), command (for unsilenced)",
     # a real Alertmanager (--stack): it came from outside, so a replay records it again at its time
     "alertmanager.notification": "receiver, status (firing|resolved), group_key, group_labels, alerts [{alertname, "
     "status, labels, annotations, fingerprint, starts_at (drill seconds, when Prometheus fired it), ends_at (drill "
     "seconds or null)}], truncated_alerts: a webhook notification; pages follow from it (tabletop.pager.alertmanager)",
+    "alertmanager.silence": "id (Alertmanager's), silence (the drill's id, or null for one made beside the drill), "
+    "state (active|pending|expired); for one made beside the drill also matchers, starts_at, ends_at (drill "
+    "seconds), created_by, comment",
     # the facilitator
     "hint": "text, command",
     "ground_truth.revealed": "root_cause (fault id), fault_kind, target, summary, fixes [text], harmful [text], command",

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from tabletop.stack.alertmanager import Alertmanager
 from tabletop.stack.alertmanager_config import from_routing, from_user_file
 from tabletop.stack.prometheus import Prometheus
+from tabletop.stack.silence_sync import SilenceSync
 from tabletop.signals.promtool_rules import rule_file_text
 from tabletop.stack.alignment import aligned_files
 from tabletop.stack.timescale import Clock, prometheus_durations, scale_rule_groups
@@ -110,6 +111,7 @@ class LiveStack:
         self.alertmanager: Alertmanager | None = None
         self.prometheus: Prometheus | None = None
         self._publish: Publisher | None = None
+        self._silences: SilenceSync | None = None
 
     # 1. before the clock runs -----------------------------------------------------------------
     def start(self) -> "LiveStack":
@@ -160,6 +162,9 @@ class LiveStack:
         started = time.monotonic()
         self._publish = Publisher(self.metrics, drill, stamp=self._stamp)
         self._publish()
+        delay = self.delay
+        self._silences = SilenceSync(drill, self.alertmanager, wall_time=lambda t: self.clock.wall_time(t) - delay,
+                                     drill_seconds=lambda wall: self.clock.drill_seconds(wall + delay))
         return started
 
     def _rule_files(self, clock: Clock, origin_ms: int) -> dict[str, str]:
@@ -186,6 +191,8 @@ class LiveStack:
             return
         for notification in self.webhook.take():
             self.drill.submit_event(self.drill.now, "alertmanager.notification", self.notification_data(notification))
+        if self._silences is not None:
+            self._silences.step()
 
     def notification_data(self, notification: WebhookNotification) -> dict[str, Any]:
         """What the timeline keeps of a notification: its times in drill seconds."""
