@@ -77,9 +77,41 @@ class Route(Model):
     @field_validator("matchers")
     @classmethod
     def _matchers(cls, matchers: list[str]) -> list[str]:
-        for text in matchers:
-            parse_matcher(text)
-        return matchers
+        return _checked(matchers)
+
+
+def _checked(matchers: list[str]) -> list[str]:
+    for text in matchers:
+        parse_matcher(text)
+    return matchers
+
+
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+class InhibitRule(Model):
+    """Alertmanager's inhibit rule: while an alert matching ``source_matchers`` fires, alerts
+    matching ``target_matchers`` whose ``equal`` labels have the same values page nobody."""
+
+    source_matchers: list[str] = []
+    """Matchers of the inhibiting alerts, e.g. alertname="KubeNodeNotReady" (none: every alert)."""
+    target_matchers: list[str] = []
+    """Matchers of the alerts they mute, e.g. severity="warning" (none: every alert)."""
+    equal: list[str] = []
+    """Labels whose values must be the same in both alerts (missing from both counts as the same)."""
+
+    @field_validator("source_matchers", "target_matchers")
+    @classmethod
+    def _matchers(cls, matchers: list[str]) -> list[str]:
+        return _checked(matchers)
+
+    @field_validator("equal")
+    @classmethod
+    def _label_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not _LABEL_NAME.match(name):
+                raise ValueError(f"{name!r} is not a label name (letters, digits and _, not starting with a digit)")
+        return names
 
 
 class Routing(Model):
@@ -92,3 +124,5 @@ class Routing(Model):
     group_wait: Duration = 30.0
     """Wait this long after a group's first alert before paging (Alertmanager default 30s)."""
     routes: list[Route] = []
+    inhibit_rules: list[InhibitRule] = []
+    """Alertmanager's ``inhibit_rules``: alerts that page nobody while another alert fires."""
