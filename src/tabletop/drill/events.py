@@ -38,6 +38,9 @@ KINDS: dict[str, str] = {
     "page.alert_added": "page, alertname, labels; from Alertmanager also fingerprint",
     "page.withheld": "policy, group (group_by labels), alerts [alertname], reason (resolved_before_group_wait), "
     "group_wait (seconds): a group whose alerts all resolved before its group_wait ended sends no page",
+    "alert.inhibited": "alertname, labels, rule (index in routing.inhibit_rules), by {alertname, labels} (the firing "
+    "alert that inhibits it): an alert that would page is held back while it is inhibited, and pages once nothing "
+    "inhibits it (tabletop.pager.inhibition); headless only, as Alertmanager inhibits on its own with --stack",
     "page.notified": "page, level (1-based), loop, targets [participant ids], ack_timeout",
     "page.escalated": "page, from_level, to_level, loop, reason (ack_timeout|manual)",
     "page.acknowledged": "page, by, level",

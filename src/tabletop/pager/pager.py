@@ -8,6 +8,10 @@ instant, so an alert resolving exactly when the wait ends counts as resolved. An
 page moves to the next level after the level's ``ack_timeout`` and starts over from the first
 level ``repeats`` times. Rota shift changes move open pages from the outgoing to the incoming
 person unless someone already handed them over.
+
+``routing.inhibit_rules`` mute alerts as Alertmanager's inhibition does (``_muted``; when an alert
+is checked, what is recorded and when a held-back alert pages: ``pager/inhibition.py``). Without
+rules nothing of this runs: the pager behaves, and records, exactly as it did before them.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import Any
 
 import simpy
 
+from tabletop.pager.inhibition import AlertKey, Inhibitor, alert_key
 from tabletop.pager.rota import on_call, shift_changes
-from tabletop.pager.routing import route
+from tabletop.pager.routing import Destination, route
 from tabletop.scenario.model import Scenario
 from tabletop.scenario.oncall import EscalationPolicy, Rota
 from tabletop.timers import AFTER_SAME_INSTANT, later
@@ -72,6 +77,9 @@ class Pager:
         self._waiting: dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[str, dict[str, str], dict[str, str]]]] = {}
         self._waited: dict[tuple[str, tuple[tuple[str, str], ...]], set[str]] = {}
         """Alert names that joined each waiting group (also those that resolved meanwhile)."""
+        self.inhibitor = Inhibitor(scenario.routing.inhibit_rules)
+        self._held: dict[AlertKey, tuple[str, dict[str, str], dict[str, str]]] = {}
+        """Firing alerts that would page, held back while muted (``_muted``), in the order held."""
         for rota in scenario.rotas:
             self._schedule_next_shift_change(rota)
 
@@ -80,28 +88,71 @@ class Pager:
 
     # alerts ---------------------------------------------------------------------------------
     def alert_firing(self, alertname: str, labels: dict[str, str], annotations: dict[str, str]) -> None:
-        for destination in route(labels, self.scenario.routing):
-            if destination.policy is None:
-                continue
-            key = (destination.policy, destination.group)
-            page = self._open.get(key)
-            if page is not None:
-                self.add_alert(page, alertname, labels)
-                continue
-            if key in self._waiting:
-                self._waiting[key].append((alertname, labels, annotations))
-                self._waited[key].add(alertname)
-                continue
-            self._waiting[key] = [(alertname, labels, annotations)]
-            self._waited[key] = {alertname}
-            later(self.env, self.scenario.routing.group_wait, lambda key=key: self._trigger(key), AFTER_SAME_INSTANT)
+        self.inhibitor.fired(alertname, labels)
+        destinations = self._destinations(labels)
+        muted = self._muted(alertname, labels) if destinations else None
+        if muted is not None:
+            self._hold(alertname, labels, annotations, muted)
+        for destination in destinations:
+            self._join((destination.policy, destination.group), (alertname, labels, annotations), muted is not None,
+                       self.scenario.routing.group_wait)
 
     def alert_resolved(self, alertname: str, labels: dict[str, str]) -> None:
-        alert_key = (alertname, tuple(sorted(labels.items())))
+        self.inhibitor.resolved(alertname, labels)
+        resolved = alert_key(alertname, labels)
+        self._held.pop(resolved, None)
         for key, waiting in list(self._waiting.items()):
-            self._waiting[key] = [w for w in waiting if (w[0], tuple(sorted(w[1].items()))) != alert_key]
+            self._waiting[key] = [w for w in waiting if alert_key(w[0], w[1]) != resolved]
         for page in list(self._open.values()):
             self.drop_alert(page, alertname, labels)
+        if self._held:
+            self._release()
+
+    def _destinations(self, labels: dict[str, str]) -> list[Destination]:
+        """Where an alert with ``labels`` pages (routes to ``policy: null`` page nobody)."""
+        return [d for d in route(labels, self.scenario.routing) if d.policy is not None]
+
+    def _join(self, key: tuple[str, tuple[tuple[str, str], ...]], alert: tuple[str, dict[str, str], dict[str, str]],
+              muted: bool, wait: float) -> None:
+        """``alert`` joins its group: its open page at once (unless muted), else the group's wait,
+        else it starts the group's wait, which ends after ``wait`` (the group_wait)."""
+        alertname, labels, _ = alert
+        page = self._open.get(key)
+        if page is not None:
+            if not muted:
+                self.add_alert(page, alertname, labels)
+            return
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            self._waiting[key] = [alert]
+            self._waited[key] = {alertname}
+            later(self.env, wait, lambda: self._trigger(key), AFTER_SAME_INSTANT)
+        elif all(alert_key(w[0], w[1]) != alert_key(alertname, labels) for w in waiting):
+            waiting.append(alert)
+            self._waited[key].add(alertname)
+
+    # muting ------------------------------------------------------------------------------------
+    def _muted(self, alertname: str, labels: dict[str, str]) -> dict[str, Any] | None:
+        """Why an alert that would page must not page now (the data ``alert.inhibited`` records
+        beside the alert's name and labels), or None when it may page."""
+        return self.inhibitor.muted_by(alertname, labels)
+
+    def _hold(self, alertname: str, labels: dict[str, str], annotations: dict[str, str], muted: dict[str, Any]) -> None:
+        key = alert_key(alertname, labels)
+        if key not in self._held:
+            self._held[key] = (alertname, labels, annotations)
+            self.record("alert.inhibited", {"alertname": alertname, "labels": labels, **muted})
+
+    def _release(self) -> None:
+        """Page the held-back alerts that nothing mutes any more (``pager/inhibition.py``): call it
+        whenever something that mutes may have ended."""
+        for key, held in list(self._held.items()):
+            alertname, labels, _ = held
+            if self._muted(alertname, labels) is not None:
+                continue
+            del self._held[key]
+            for destination in self._destinations(labels):
+                self._join((destination.policy, destination.group), held, False, 0.0)
 
     def _trigger(self, key: tuple[str, tuple[tuple[str, str], ...]]) -> None:
         alerts = self._waiting.pop(key, [])
@@ -113,10 +164,21 @@ class Pager:
                 "group_wait": self.scenario.routing.group_wait,
             })
             return
+        alerts = [alert for alert in alerts if not self._held_back(*alert)]
+        if not alerts:
+            return  # every alert of the group still firing is held back: alert.inhibited says why
         first_name, _, first_annotations = alerts[0]
         page = self.open_page(policy_id, dict(group), first_annotations.get("summary", first_name),
                               [(alertname, labels) for alertname, labels, _ in alerts])
         self._open[key] = page
+
+    def _held_back(self, alertname: str, labels: dict[str, str], annotations: dict[str, str]) -> bool:
+        """Whether a waiting alert must not page with its group now (held back if so)."""
+        muted = self._muted(alertname, labels)
+        if muted is None:
+            return False
+        self._hold(alertname, labels, annotations, muted)
+        return True
 
     def open_page(self, policy_id: str, group: dict[str, str], title: str, alerts: list[tuple[str, dict[str, str]]],
                   source: dict[str, Any] | None = None) -> Page:
