@@ -119,13 +119,25 @@ def test_continue_regexes_missing_labels_and_record_only_route_as_the_pager_does
         {"url": f"{HOOK}/{RECORD_ONLY}", "send_resolved": True}]}
 
 
-def test_inhibit_rules_are_kept_and_checked(amtool: str, tmp_path: Path) -> None:
-    inhibit = [{"source_matchers": ['severity="page"'], "target_matchers": ['severity="warning"'], "equal": ["team"]}]
-    config = from_routing(CUSTOM, webhook_url=HOOK, speed=1, inhibit_rules=inhibit)
-    assert config["inhibit_rules"] == inhibit and config["inhibit_rules"] is not inhibit
+def test_the_routings_inhibit_rules_are_written_and_checked(amtool: str, tmp_path: Path) -> None:
+    routing = CUSTOM.model_copy(update={"inhibit_rules": Routing.model_validate({"inhibit_rules": [
+        {"source_matchers": ['alertname="KubeNodeNotReady"'], "target_matchers": ['alertname=~"KubePod.*"'],
+         "equal": ["node"]},
+        {"source_matchers": ['severity="page"', 'note="say \\"hi\\"\\\\n"'], "target_matchers": ['severity!="page"']},
+        {"equal": ["team", "namespace"]},
+    ]}).inhibit_rules})
+    config = from_routing(routing, webhook_url=HOOK, speed=1)
+    assert config["inhibit_rules"] == [
+        {"source_matchers": ['alertname="KubeNodeNotReady"'], "target_matchers": ['alertname=~"KubePod.*"'],
+         "equal": ["node"]},
+        {"source_matchers": ['severity="page"', 'note="say \\"hi\\"\\\\n"'], "target_matchers": ['severity!="page"']},
+        {"equal": ["team", "namespace"]},
+    ]
     assert config["route"]["group_wait"] == "45s" and config["route"]["repeat_interval"] == "4h"
     checked = check_config(amtool, write(tmp_path, config))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "3 inhibit rules" in checked.stdout
+    assert "inhibit_rules" not in from_routing(CUSTOM, webhook_url=HOOK, speed=1)
 
 
 def test_scaled_durations_keep_milliseconds_and_refuse_zero() -> None:

@@ -25,7 +25,7 @@ scenario (``scenario/oncall.py``)           alertmanager.yml
 ``routes[i].continue``                      ``continue``
 escalation policy ``P`` used by a route     receiver ``P``, one webhook ``URL/P``
 ``policy: null`` (record, page nobody)      receiver ``RECORD_ONLY``, one webhook
-(none)                                      ``inhibit_rules`` as given
+``routing.inhibit_rules``                   ``inhibit_rules`` (same keys, matchers re-quoted)
 ==========================================  ==============================================
 
 Both trees match the same way: a route matches when every matcher does, a missing label
@@ -47,7 +47,9 @@ notified). Where Alertmanager differs from the headless pager (``pager/pager.py`
   back-references work only headless (a scenario should not use them).
 - ``group_by: ['...']`` groups by every label in Alertmanager; headless reads ``...`` as a
   label name (all alerts in one group). No bundled scenario uses it.
-- Inhibition exists only in Alertmanager (``inhibit_rules``); the headless pager has none.
+- Inhibition mutes the same alerts in both (``pager/inhibition.py``), but an alert whose source
+  resolved pages headless at once, and notifies from Alertmanager at its group's next flush
+  (``group_wait`` after the group's first alert, else the next ``group_interval`` tick).
 - Policy-null routes: headless records the alert without any page; here Alertmanager notifies
   ``RECORD_ONLY``, and the drill's receiver records it without paging.
 
@@ -90,7 +92,7 @@ from urllib.parse import quote
 
 from tabletop.durations import parse_duration
 from tabletop.pager.alertmanager import RECORD_ONLY
-from tabletop.scenario.oncall import Routing, parse_matcher
+from tabletop.scenario.oncall import InhibitRule, Routing, parse_matcher
 from tabletop.scenario.problems import InputError, PathPart, Problem
 from tabletop.scenario.yaml_source import Source, line_column, parse_yaml, read_file
 from tabletop.signals.promtool_rules import dump_yaml, prom_duration
@@ -142,8 +144,7 @@ def dump(config: dict[str, Any]) -> str:
 
 
 # from the scenario ---------------------------------------------------------------------------
-def from_routing(routing: Routing, *, webhook_url: str, speed: float,
-                 inhibit_rules: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def from_routing(routing: Routing, *, webhook_url: str, speed: float) -> dict[str, Any]:
     """The alertmanager.yml (as a dict) that routes like the headless pager (module docstring)."""
     check_speed(speed)
     timing = {key: getattr(routing, key, None) or default for key, default in ROUTE_TIMINGS.items()}
@@ -164,14 +165,24 @@ def from_routing(routing: Routing, *, webhook_url: str, speed: float,
     names = list(dict.fromkeys([root["receiver"], *(child["receiver"] for child in children)]))
     resolve = getattr(routing, "resolve_timeout", None) or RESOLVE_TIMEOUT
     config: dict[str, Any] = {"global": {"resolve_timeout": scaled(resolve, speed, "resolve_timeout")}, "route": root}
-    if inhibit_rules:
-        config["inhibit_rules"] = copy.deepcopy(inhibit_rules)
+    if routing.inhibit_rules:
+        config["inhibit_rules"] = [_inhibit_rule(rule) for rule in routing.inhibit_rules]
     config["receivers"] = [{"name": name, "webhook_configs": [webhook(webhook_url, name)]} for name in names]
     return config
 
 
 def _receiver(policy: str | None) -> str:
     return RECORD_ONLY if policy is None else policy
+
+
+def _inhibit_rule(rule: InhibitRule) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("source_matchers", "target_matchers"):
+        if getattr(rule, key):
+            out[key] = [_matcher(text) for text in getattr(rule, key)]
+    if rule.equal:
+        out["equal"] = list(rule.equal)
+    return out
 
 
 def _matcher(text: str) -> str:
