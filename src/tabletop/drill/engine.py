@@ -82,10 +82,10 @@ class Drill:
         self.store = SeriesStore(epoch=start.timestamp(), unscraped=unscraped)
         self.scraper = Scraper(self.store, self.fleet)
         self.rules = RuleEngine(loaded.rule_groups, self.store, scenario.signals.evaluation_interval, self._on_alert)
-        self.pager = Pager(self.env, scenario, self.record)
-        self.paging = paging
         self.silences = Silences()
         """Alertmanager-style silences: made with ``silence``, or reported by a real Alertmanager."""
+        self.pager = Pager(self.env, scenario, self.record, self.silences)
+        self.paging = paging
         self._on_external: dict[str, Callable[[dict[str, Any]], None]] = {}
         """What the drill does with a recorded event from outside, by kind."""
         if paging == "alertmanager":

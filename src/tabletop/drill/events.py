@@ -41,6 +41,8 @@ KINDS: dict[str, str] = {
     "alert.inhibited": "alertname, labels, rule (index in routing.inhibit_rules), by {alertname, labels} (the firing "
     "alert that inhibits it): an alert that would page is held back while it is inhibited, and pages once nothing "
     "inhibits it (tabletop.pager.inhibition); headless only, as Alertmanager inhibits on its own with --stack",
+    "alert.silenced": "alertname, labels, silence (its id): an alert that would page is held back while a silence "
+    "mutes it and pages once none does (headless; under --stack Alertmanager applies the silence)",
     "page.notified": "page, level (1-based), loop, targets [participant ids], ack_timeout",
     "page.escalated": "page, from_level, to_level, loop, reason (ack_timeout|manual)",
     "page.acknowledged": "page, by, level",

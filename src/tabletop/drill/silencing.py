@@ -73,6 +73,7 @@ def unsilence(drill: "Drill", actor: str, args: dict[str, Any], seq: int) -> tup
         raise SilenceRefused(f"{found.id} is not active")
     found.expired_at = drill.now
     drill.record("silence.expired", {"silence": found.id, "reason": "unsilenced", "command": seq}, actor)
+    drill.pager.unmuted()
     return f"{found.id} expired", ""
 
 
@@ -80,3 +81,4 @@ def _ended(drill: "Drill", made: Silence) -> None:
     if made.expired_at is None:
         made.expired_at = drill.now
         drill.record("silence.expired", {"silence": made.id, "reason": "ended"})
+        drill.pager.unmuted()

@@ -24,6 +24,7 @@ from typing import Any
 import simpy
 
 from tabletop.pager.inhibition import AlertKey, Inhibitor, alert_key
+from tabletop.pager.silences import Silences
 from tabletop.pager.rota import on_call, shift_changes
 from tabletop.pager.routing import Destination, route
 from tabletop.scenario.model import Scenario
@@ -64,7 +65,7 @@ class Page:
 
 
 class Pager:
-    def __init__(self, env: simpy.Environment, scenario: Scenario, record: Record) -> None:
+    def __init__(self, env: simpy.Environment, scenario: Scenario, record: Record, silences: Silences | None = None) -> None:
         self.env = env
         self.scenario = scenario
         self.start: datetime = scenario.metadata.start
@@ -78,6 +79,7 @@ class Pager:
         self._waited: dict[tuple[str, tuple[tuple[str, str], ...]], set[str]] = {}
         """Alert names that joined each waiting group (also those that resolved meanwhile)."""
         self.inhibitor = Inhibitor(scenario.routing.inhibit_rules)
+        self.silences = silences if silences is not None else Silences()
         self._held: dict[AlertKey, tuple[str, dict[str, str], dict[str, str]]] = {}
         """Firing alerts that would page, held back while muted (``_muted``), in the order held."""
         for rota in scenario.rotas:
@@ -132,16 +134,27 @@ class Pager:
             self._waited[key].add(alertname)
 
     # muting ------------------------------------------------------------------------------------
-    def _muted(self, alertname: str, labels: dict[str, str]) -> dict[str, Any] | None:
-        """Why an alert that would page must not page now (the data ``alert.inhibited`` records
-        beside the alert's name and labels), or None when it may page."""
-        return self.inhibitor.muted_by(alertname, labels)
+    def _muted(self, alertname: str, labels: dict[str, str]) -> tuple[str, dict[str, Any]] | None:
+        """Why an alert that would page must not page now: the event to record (``alert.inhibited``
+        or ``alert.silenced``) and its data beside the alert's name and labels; None when it may."""
+        inhibited = self.inhibitor.muted_by(alertname, labels)
+        if inhibited is not None:
+            return "alert.inhibited", inhibited
+        silence = self.silences.muting(labels, self.env.now)
+        return None if silence is None else ("alert.silenced", {"silence": silence.id})
 
-    def _hold(self, alertname: str, labels: dict[str, str], annotations: dict[str, str], muted: dict[str, Any]) -> None:
+    def _hold(self, alertname: str, labels: dict[str, str], annotations: dict[str, str],
+              muted: tuple[str, dict[str, Any]]) -> None:
         key = alert_key(alertname, labels)
         if key not in self._held:
             self._held[key] = (alertname, labels, annotations)
-            self.record("alert.inhibited", {"alertname": alertname, "labels": labels, **muted})
+            kind, why = muted
+            self.record(kind, {"alertname": alertname, "labels": labels, **why})
+
+    def unmuted(self) -> None:
+        """Something that muted alerts ended (a silence expired): page those nothing mutes now."""
+        if self._held:
+            self._release()
 
     def _release(self) -> None:
         """Page the held-back alerts that nothing mutes any more (``pager/inhibition.py``): call it
