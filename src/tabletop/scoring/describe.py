@@ -36,6 +36,14 @@ _TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "alert.pending": lambda d: f"alert {d.get('alertname')} pending",
     "alert.firing": lambda d: f"alert {d.get('alertname')} firing",
     "alert.resolved": lambda d: f"alert {d.get('alertname')} resolved",
+    "alert.inhibited": lambda d: f"alert {d.get('alertname')} inhibited by {(d.get('by') or {}).get('alertname')}",
+    "alert.silenced": lambda d: f"alert {d.get('alertname')} silenced by {d.get('silence')}",
+    "silence.created": lambda d: f"silence {d.get('silence')} on {' '.join(d.get('matchers') or [])}",
+    "silence.expired": lambda d: f"silence {d.get('silence')} expired ({d.get('reason')})",
+    "alertmanager.notification": lambda d: f"Alertmanager notified {d.get('receiver')} ({d.get('status')}: "
+    f"{', '.join(sorted({a.get('alertname', '') for a in d.get('alerts') or []}))})",
+    "alertmanager.silence": lambda d: f"Alertmanager silence {d.get('id')} {d.get('state')}"
+    + (f" (silence {d['silence']})" if d.get("silence") else f" by {d.get('created_by')}"),
     "slo.breach_start": lambda d: f"SLO {d.get('slo')} breached (good {_percent(d.get('sli'))}, objective {_percent(d.get('objective'))})",
     "slo.breach_end": lambda d: f"SLO {d.get('slo')} breach over ({d.get('bad')} of {d.get('total')} requests bad)",
     "page.triggered": lambda d: f"page {d.get('page')} triggered: {_clip(d.get('title', ''))}",
@@ -67,6 +75,8 @@ _TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     f"{d.get('status')}" + (" (dry run)" if d.get("dry") else "") + (f": {_clip(d['error'])}" if d.get("error") else ""),
     "chaos.experiment.ended": lambda d: f"experiment {d.get('experiment')} {d.get('status')}"
     + (" (deviated)" if d.get("deviated") else "") + (f": {_clip(d['reason'])}" if d.get("reason") else ""),
+    "hint": lambda d: f"facilitator's hint: {_clip(d.get('text', ''))}",
+    "ground_truth.revealed": lambda d: f"ground truth revealed: {d.get('fault_kind')} on {d.get('target')}",
 }
 
 
