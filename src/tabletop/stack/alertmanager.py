@@ -25,12 +25,13 @@ class Alertmanager(Managed):
     """Alertmanager in ``folder`` with ``config`` (alertmanager.yml as a dict or as text)."""
 
     def __init__(self, folder: Path, *, config: dict[str, Any] | str, binary: Path | None = None,
-                 keep_data: bool = False, ready_timeout: float = 30.0, stop_timeout: float = 10.0) -> None:
+                 keep_data: bool = False, data: Path | None = None, ready_timeout: float = 30.0, stop_timeout: float = 10.0) -> None:
         self.folder = Path(folder)
         self.keep_data = keep_data
         self.config = config
         self.config_file = self.folder / "alertmanager.yml"
-        self.data = self.folder / "alertmanager-data"
+        self.data = Path(data) if data is not None else self.folder / "alertmanager-data"
+        """Its storage (default: in ``folder``; a drill's stack keeps it in a temporary folder)."""
         self.server = Server("Alertmanager", binary or find("alertmanager"), self.folder / "alertmanager.log",
                              self._arguments, ready_timeout=ready_timeout, stop_timeout=stop_timeout)
 

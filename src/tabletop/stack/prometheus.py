@@ -39,7 +39,7 @@ class Prometheus(Managed):
 
     def __init__(self, folder: Path, *, target: str, rules: dict[str, str], scrape_interval: str, evaluation_interval: str,
                  lookback_delta: str, alertmanager_url: str | None = None, resend_delay: str | None = None,
-                 binary: Path | None = None, keep_data: bool = False,
+                 binary: Path | None = None, keep_data: bool = False, data: Path | None = None,
                  ready_timeout: float = 30.0, stop_timeout: float = 10.0) -> None:
         self.folder = Path(os.path.abspath(folder))  # as Prometheus names its rule files (alignment.py)
         self.keep_data = keep_data
@@ -52,7 +52,8 @@ class Prometheus(Managed):
         self.resend_delay = resend_delay or evaluation_interval
         self.config_file = self.folder / "prometheus.yml"
         self.rules_folder = self.folder / "rules"
-        self.data = self.folder / "prometheus-data"
+        self.data = Path(data) if data is not None else self.folder / "prometheus-data"
+        """Its storage (default: in ``folder``; a drill's stack keeps it in a temporary folder)."""
         self.server = Server("Prometheus", binary or find("prometheus"), self.folder / "prometheus.log", self._arguments,
                              ready_timeout=ready_timeout, stop_timeout=stop_timeout)
 

@@ -39,6 +39,7 @@ instead of at the next scrape.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,6 +109,9 @@ class LiveStack:
         """Wall seconds between pacing steps: pace the drill with it."""
         self.delay = self.tick + scrape / SCRAPES_PER_SAMPLE + SCHEDULING_MARGIN
         self.webhook = WebhookReceiver()
+        self._storage = tempfile.TemporaryDirectory(prefix="tabletop-stack-")
+        self._data = Path(self._storage.name)
+        """The servers' storage (TSDB, silences): temporary; configs, rules and logs stay in ``folder``."""
         self.alertmanager: Alertmanager | None = None
         self.prometheus: Prometheus | None = None
         self._publish: Publisher | None = None
@@ -125,7 +129,7 @@ class LiveStack:
             config = from_user_file(self.alertmanager_config, webhook_url=self.webhook.url, speed=self.speed)
         else:
             config = from_routing(scenario.routing, webhook_url=self.webhook.url, speed=self.speed)
-        self.alertmanager = Alertmanager(self.folder, config=config)
+        self.alertmanager = Alertmanager(self.folder, config=config, data=self._data / "alertmanager")
         self.alertmanager.start()
         signals = scenario.signals
         durations = prometheus_durations(signals.scrape_interval / SCRAPES_PER_SAMPLE, signals.evaluation_interval,
@@ -133,7 +137,8 @@ class LiveStack:
         self.prometheus = Prometheus(
             self.folder, target=f"{self.metrics.host}:{self.metrics.port}", rules={},
             scrape_interval=durations["scrape_interval"], evaluation_interval=durations["evaluation_interval"],
-            lookback_delta=durations["query.lookback-delta"], alertmanager_url=self.alertmanager.url)
+            lookback_delta=durations["query.lookback-delta"], alertmanager_url=self.alertmanager.url,
+            data=self._data / "prometheus")
         self.prometheus.start()
         self.prometheus.wait_connected()
         return self
@@ -221,6 +226,7 @@ class LiveStack:
             if server is not None:
                 server.stop()
         self.webhook.close()
+        self._storage.cleanup()
 
     def urls(self) -> dict[str, str]:
         found = {}
