@@ -20,7 +20,7 @@ from textual.binding import Binding
 
 from tabletop.drill.commands import CommandResult
 from tabletop.drill.outputs import Outputs
-from tabletop.drill.session import DrillSession
+from tabletop.drill.session import ClockRefused, DrillSession
 from tabletop.tui.clock import DrillClock, faster, slower
 from tabletop.tui.format import clip
 from tabletop.tui.frame import Frame, FrameSource
@@ -161,10 +161,13 @@ class TabletopApp(App[None]):
             elif event.kind == "hint":
                 self.notify(str(data.get("text", "")), title="Hint from the facilitator", timeout=15)
 
-    def advance_to(self, t: float) -> None:
-        """Jump virtual time to ``t`` and redraw (tests; the facilitator's fast-forward)."""
-        self.session.advance_to(t)
+    def advance_to(self, t: float) -> bool:
+        """Jump virtual time to ``t`` and redraw (tests; the facilitator's fast-forward); False
+        (and the reason shown) when the clock refuses."""
+        if not self._on_clock(lambda: self.session.advance_to(t)):
+            return False
         self.refresh_views()
+        return True
 
     # commands ----------------------------------------------------------------------------------
     def execute(self, line: str, actor: str | None = None) -> CommandResult:
@@ -206,15 +209,35 @@ class TabletopApp(App[None]):
     def toggle_clock(self) -> None:
         if self.session.ended:
             return
-        if self.session.paused:
-            self.session.resume()
-        else:
-            self.session.pause()
+        if self.session.paused and self.session.live_clock_pending:
+            self.notify("starting the live stack's clock…", timeout=4)
+            self.set_timer(0.1, self._start_clock)  # the notice shows first: the start blocks a second or two
+            return
+        self._on_clock(self.session.resume if self.session.paused else self.session.pause)
         self.refresh_views()
 
+    def _start_clock(self) -> None:
+        if self.session.paused and not self.session.ended:
+            self._on_clock(self.session.resume)
+            self.refresh_views()
+
     def change_speed(self, direction: int) -> None:
-        self.session.set_speed(faster(self.session.speed) if direction > 0 else slower(self.session.speed))
+        speed = faster(self.session.speed) if direction > 0 else slower(self.session.speed)
+        self._on_clock(lambda: self.session.set_speed(speed))
         self.refresh_views()
+
+    def may_skip(self) -> bool:
+        """Whether the clock can skip ahead (else the reason is shown), before asking how far."""
+        return self._on_clock(self.session.check_skip)
+
+    def _on_clock(self, change: Callable[[], None]) -> bool:
+        """Do what was asked of the session's clock; when it refuses, say why."""
+        try:
+            change()
+        except ClockRefused as refused:
+            self.notify(str(refused), title="the clock", severity="warning", timeout=8)
+            return False
+        return True
 
     # screens -----------------------------------------------------------------------------------
     def show_facilitator(self) -> None:
@@ -232,7 +255,6 @@ class TabletopApp(App[None]):
     def end_drill(self, reason: str = "facilitator") -> Outputs | None:
         """End the drill (scored, postmortem drafted, files written) and show the result."""
         self._end_shown = True
-        self.session.pause()
         try:
             outputs = self.session.end(reason)
         except OSError as error:

@@ -1,7 +1,8 @@
 """The facilitator's screen: the clock, the stakeholder messages still to come and skipping
 ahead to them, the next message now, a hint, the ground truth, and the end of the drill. Its
 actions are ``facilitate …`` commands, on the timeline under the facilitator's name; skipping
-ahead only moves the clock (``DrillSession.advance_to``), as a faster clock would."""
+ahead only moves the clock (``DrillSession.advance_to``), as a faster clock would, and is
+refused (with the reason shown) when the drill runs on a live stack's wall clock."""
 
 from __future__ import annotations
 
@@ -128,6 +129,8 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
         self._skip_to(t, f"{message.id} is due at {fmt.clock(t + SKIP_LEAD)}")
 
     def action_skip(self) -> None:
+        if not self.app.may_skip():
+            return
         now = self.app.session.now
         duration = self.app.session.drill.scenario.metadata.duration
         choices = [(skip_label(amount, now, duration), amount) for amount in SKIP_AMOUNTS]
@@ -141,6 +144,8 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
 
     def _skip_to(self, t: float, why: str) -> None:
         session = self.app.session
+        if not self.app.may_skip():
+            return
         target = min(t, session.drill.scenario.metadata.duration)
         self._log_skip(f"{fmt.clock(session.now)} → {fmt.clock(target)} ({why})", ok=True)
         self.app.advance_to(target)  # reaching the duration ends the drill and shows its score
