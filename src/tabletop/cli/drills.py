@@ -13,7 +13,7 @@ from tabletop.cli.common import (
     with_chaos_options, with_twin_options,
 )
 from tabletop.cli.library import pick_scenario
-from tabletop.cli.stack import check_stack_options, run_stack, with_stack_options
+from tabletop.cli.stack import check_stack_options, run_stack, start_console_stack, with_stack_options
 
 
 @click.command()
@@ -262,43 +262,65 @@ def twin(scenario: Path | None, seed: int, out_dir: Path | None, speed: float, d
               help="With --resume: the scenario file (default: the path the timeline names).")
 @click.option("--twin", is_flag=True, help="Serve the simulated fleet as a Kubernetes API too, so kubectl and "
               "Chaos Toolkit can act on it (kubeconfig in the output folder).")
+@with_stack_options
 @with_chaos_options
 @with_twin_options
 def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_as: str | None, speed: float | None,
           resume: Path | None, scenario_path: Path | None, twin: bool, live: bool, allow_process: bool,
-          **twin_options: Any) -> None:
+          stack: bool, alertmanager_config: Path | None, **twin_options: Any) -> None:
     """Work a drill together in the terminal console (no SCENARIO: pick one from the bank in a terminal, else the bundled one).
 
     The timeline is written as the drill goes; quitting before the end keeps it, and
     --resume continues it. At the end the score and postmortem draft are written beside it,
     exactly as `run --headless` writes them. With --twin, `kubectl` against the written
-    kubeconfig acts on the same drill, on the same timeline."""
+    kubeconfig acts on the same drill, on the same timeline. With --stack a real Prometheus and
+    Alertmanager page the team; they run on the wall clock, so once space has started the
+    clock the drill cannot pause, change speed or skip ahead."""
+    from contextlib import ExitStack
+
     from tabletop.drill.session import SPEEDS
 
     if speed is not None and not 0 < speed <= SPEEDS[-1]:
         fail(f"--speed: must be more than 0 and at most {SPEEDS[-1]:g} (virtual seconds per wall second)")
 
-    def check_acting_as(loaded: Any) -> None:
-        check_participant(loaded.scenario, "--as", acting_as)
+    with ExitStack() as exits:
+        stacks: list[Any] = []
 
-    if resume is not None:
-        session, notices = _resumed_session(resume, scenario_path, scenario, seed, out_dir, check_acting_as)
-    else:
-        session, notices = _new_session(scenario, seed, out_dir, scenario_path, check_acting_as)
-    if speed is not None:
-        session.set_speed(speed)
+        def prepare(loaded: Any, folder: Path, recorded_paging: str | None) -> str:
+            """Once the drill's inputs are read and before its session exists: the last checks, and
+            the live stack started (so a stack that cannot start leaves no timeline); the paging."""
+            check_participant(loaded.scenario, "--as", acting_as)
+            check_stack_options(stack, alertmanager_config, twin, loaded, headless=False)
+            if recorded_paging is not None:
+                _check_resumed_paging(recorded_paging, stack)
+            if not stack:
+                return "tabletop"
+            from tabletop.tui.app import DEFAULT_REFRESH_HZ
 
-    from contextlib import ExitStack
+            stacks.append(start_console_stack(exits, loaded, speed=speed or 1.0, folder=folder / "stack",
+                                              alertmanager_config=alertmanager_config, tick=1 / DEFAULT_REFRESH_HZ))
+            return "alertmanager"
 
-    from tabletop.tui.app import TabletopApp
-
-    with ExitStack() as stack:
+        if resume is not None:
+            session, notices = _resumed_session(resume, scenario_path, scenario, seed, out_dir, prepare)
+        else:
+            session, notices = _new_session(scenario, seed, out_dir, scenario_path, prepare)
         on_tick = []
+        if stacks:
+            session.follow(stacks[0])
+            on_tick.append(stacks[0].step)
+            notices.append(_stack_notice(stacks[0], session.now if resume is not None else None))
+            click.echo(notices[-1], err=True)  # stays in the terminal after the console
+        elif speed is not None:
+            session.set_speed(speed)
+
+        from tabletop.tui.app import TabletopApp
+
         served = None
         experiments = bool(session.loaded.experiments)
         if twin or (experiments and session.loaded.scenario.kubernetes.context == "twin"):
             served, kubeconfig = _console_twin(session, acting_as, **twin_options)
-            stack.enter_context(served)
+            exits.enter_context(served)
             on_tick.append(served.serve)
             notices.append(f"Kubernetes API at {served.url}: kubectl --kubeconfig {kubeconfig} get pods "
                            f"(writes as {served.actor})")
@@ -313,7 +335,7 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
                     notices.append(message)
 
             chaos = ConsoleChaos(session, served, live=live, allow_process=allow_process, notify=notify)
-            stack.callback(chaos.leave)
+            exits.callback(chaos.leave)
             on_tick.append(chaos.step)
         app = TabletopApp(session, acting_as=acting_as, notices=notices, on_tick=on_tick)
         apps.append(app)
@@ -327,6 +349,26 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
     elif timeline is not None:
         click.echo(f"The drill is not over ({_clock(session.now)}); its timeline is in {timeline}\n"
                    f"continue it with: tabletop drill --resume {timeline}")
+
+
+def _check_resumed_paging(paging: str, stack: bool) -> None:
+    """A drill paged by Alertmanager goes on with a live stack, and one paged by tabletop without."""
+    if paging == "alertmanager" and not stack:
+        fail("this drill was paged by Alertmanager: resume it with --stack")
+    if paging != "alertmanager" and stack:
+        fail("this drill was paged by tabletop, not by Alertmanager: resume it without --stack")
+
+
+def _stack_notice(live: Any, resumed_at: float | None) -> str:
+    """Where the console drill's live stack is, and what it means for the clock."""
+    urls = live.urls()
+    notice = (f"Live stack in {live.folder}: Prometheus {urls['prometheus']}, Alertmanager {urls['alertmanager']} "
+              f"(drill at {live.speed:g}x; pages come from Alertmanager). It runs on the wall clock: once space "
+              "starts it, the drill cannot pause, change speed or skip.")
+    if resumed_at is not None:
+        notice += (f" Prometheus starts afresh at {_clock(resumed_at)}: rules over windows reaching before then "
+                   "warm up for their range.")
+    return notice
 
 
 def _console_twin(session: Any, acting_as: str | None, *, twin_host: str, twin_port: int, twin_actor: str | None,
@@ -356,8 +398,9 @@ def _clock(t: float) -> str:
 
 
 def _new_session(scenario: Path | None, seed: int | None, out_dir: Path | None, scenario_path: Path | None,
-                 check: Any) -> Any:
-    """A console drill starting now, writing its timeline into the output folder."""
+                 prepare: Any) -> Any:
+    """A console drill starting now, writing its timeline into the output folder; ``prepare(loaded,
+    out_dir, None)`` runs just before it is made and says how it is paged."""
     from tabletop.drill.session import DrillSession
     from tabletop.drill.timeline_reader import read_timeline
     from tabletop.scenario.problems import InputError
@@ -368,7 +411,6 @@ def _new_session(scenario: Path | None, seed: int | None, out_dir: Path | None, 
     if not path.exists():
         fail(f"{path}: no such scenario file")
     loaded = load(path)
-    check(loaded)
     seed = 0 if seed is None else seed
     out_dir = out_dir or Path("out") / f"{loaded.scenario.metadata.id}-console-seed{seed}"
     timeline = out_dir / "timeline.jsonl"
@@ -380,16 +422,19 @@ def _new_session(scenario: Path | None, seed: int | None, out_dir: Path | None, 
         if not ended:
             fail(f"{timeline} holds a drill that has not ended; continue it with "
                   f"`tabletop drill --resume {timeline}`, or choose another --out")
+    paging = prepare(loaded, out_dir, None)
     try:
-        session = DrillSession.start(loaded, seed=seed, out_dir=out_dir, scenario_label=scenario_label(path))
+        session = DrillSession.start(loaded, seed=seed, out_dir=out_dir, scenario_label=scenario_label(path),
+                                     paging=paging)
     except OSError as error:
         fail(f"cannot write the drill's timeline to {out_dir}: {error.strerror or error}")
     return session, [f"Drill {loaded.scenario.metadata.id}, seed {seed}: the clock is paused; space starts it, ? lists the keys."]
 
 
 def _resumed_session(timeline: Path, scenario_path: Path | None, scenario: Path | None, seed: int | None,
-                     out_dir: Path | None, check: Any) -> Any:
-    """The drill a timeline records, rebuilt by replaying its commands, writing on to the same file."""
+                     out_dir: Path | None, prepare: Any) -> Any:
+    """The drill a timeline records, rebuilt by replaying its commands, writing on to the same file;
+    ``prepare(loaded, folder, recorded paging)`` runs just before."""
     from tabletop.drill.resume import ResumeError, resume_drill
     from tabletop.drill.session import DrillSession
 
@@ -400,7 +445,7 @@ def _resumed_session(timeline: Path, scenario_path: Path | None, scenario: Path 
     if not timeline.exists():
         fail(f"{timeline}: no such timeline")
     recorded, loaded = recorded_drill(timeline, scenario_path)
-    check(loaded)
+    prepare(loaded, timeline.parent, recorded.header.paging)
     try:
         drill = resume_drill(loaded, recorded)
     except ResumeError as error:

@@ -63,3 +63,31 @@ def run_stack(loaded: Any, responder: Any, speed: float, out_dir: Path, alertman
         fail_with_problems(error)
     except (ServerError, ValueError) as error:  # ValueError: TimescaleError, ScaleError
         fail(f"the live stack: {error}")
+
+
+def start_console_stack(exits: Any, loaded: Any, *, speed: float, folder: Path, alertmanager_config: Path | None,
+                        tick: float) -> Any:
+    """`drill --stack`: the live stack of a console drill, started before its session exists (a
+    stack that cannot start is one clear error and leaves no timeline) and stopped by ``exits``
+    (an ExitStack); the console steps it every ``tick`` wall seconds."""
+    from contextlib import closing
+
+    from tabletop.scenario.problems import InputError
+    from tabletop.signals.metrics_server import MetricsServer
+    from tabletop.stack.binaries import MissingBinary
+    from tabletop.stack.server import ServerError
+    from tabletop.stack.session import LiveStack
+
+    metrics = exits.enter_context(closing(MetricsServer("127.0.0.1", 0)))
+    live = LiveStack(loaded, metrics, speed=speed, folder=folder, alertmanager_config=alertmanager_config, tick=tick)
+    exits.callback(live.close)
+    try:
+        metrics.start()
+        live.start()
+    except MissingBinary as error:
+        fail(str(error))
+    except InputError as error:
+        fail_with_problems(error)
+    except (ServerError, ValueError) as error:  # ValueError: TimescaleError, ScaleError
+        fail(f"the live stack: {error}")
+    return live
