@@ -133,10 +133,14 @@ class DcgmExporter(Exporter):
                 add(up, 0.0)
                 continue
             add(up, 1.0)
+            if xid_only:  # what a drill reading only Xid errors scrapes: one call per node
+                add_many([(gpus.get((gpu, gpu.pod)) or self._gpu_sids(gpu, gpu.pod))[_XID] for gpu in node.gpus],
+                         [float(gpu.last_xid) for gpu in node.gpus])
+                continue
             for gpu in node.gpus:
                 pod = gpu.pod
                 sids = gpus.get((gpu, pod)) or self._gpu_sids(gpu, pod)
-                if gpu.off_bus or xid_only:
+                if gpu.off_bus:
                     add(sids[_XID], float(gpu.last_xid))
                     continue
                 if sids[_UTIL] == _LATER:
