@@ -127,3 +127,23 @@ def test_a_timeline_header_with_an_unknown_paging_is_refused(tmp_path, loaded):
     with pytest.raises(InputError) as error:
         read_timeline(path)
     assert "paging 'opsgenie'" in str(error.value.problems[0])
+
+
+def test_an_ack_silence_made_in_alertmanager_acknowledges_the_page_it_covers(loaded, tmp_path):
+    """karma's convention: a silence whose comment starts with ACK! acknowledges, in its author's name."""
+    path = tmp_path / "timeline.jsonl"
+    drill = Drill(loaded, timeline_path=path, paging="alertmanager")
+    drill.submit_event(100, "alertmanager.notification", notification("serving-oncall", [(LATENCY, "firing", "f1")]))
+    ack = {"id": "6d0c", "silence": None, "state": "active", "matchers": ['team="serving"', 'alertname=~"ChatLLM.*"'],
+           "starts_at": 150, "ends_at": 3750, "created_by": "chen", "comment": "ACK! looking at it"}
+    drill.submit_event(150, "alertmanager.silence", {**ack, "id": "0000", "created_by": "nobody-here"})  # not a participant
+    drill.submit_event(160, "alertmanager.silence", {**ack, "id": "1111", "comment": "maintenance"})  # not an ACK
+    drill.submit_event(170, "alertmanager.silence", {**ack, "matchers": ['team="training"']})  # covers nothing open
+    drill.submit_event(180, "alertmanager.silence", {**ack, "id": "7e1d"})
+    drill.advance_to(200)
+    acked = [e for e in drill.timeline.events if e.kind == "page.acknowledged"]
+    assert [(e.t, e.data["page"], e.data["by"], e.data["via"], e.data["silence"]) for e in acked] == [
+        (180, "P1", "chen", "alertmanager", "7e1d")]
+    drill.end("facilitator")
+    recorded = read_timeline(path)
+    assert first_difference(recorded, replay_timeline(loaded, recorded)) is None

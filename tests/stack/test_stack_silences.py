@@ -33,6 +33,7 @@ class Silencer(Responder):
     def start(self) -> None:
         self.drill.submit(60, "alice", 'silence alertname=KubePodCrashLooping --duration 1h --comment "known: draining"')
         self.drill.submit(1500, "alice", "unsilence S1")
+        self.drill.submit(1150, "alice", "ack P1")  # P1 (ChatLLMLatencyHigh) came from Alertmanager at about 1005
 
 
 def notified(events, alertname: str) -> list[float]:
@@ -107,7 +108,7 @@ def test_silenced_alerts_page_nobody_until_unsilenced(drill_with_silences) -> No
     crash = notified(events, "KubePodCrashLooping")
     assert crash and min(crash) > 1500  # muted until alice expired S1, then notified
     assert any(e.kind == "silence.expired" and e.data["silence"] == "S1" for e in events)
-    [hers] = [s for s in seen["after"] if s["createdBy"] == "alice"]
+    [hers] = [s for s in seen["after"] if s["createdBy"] == "alice" and s["comment"] == "known: draining"]
     assert hers["status"]["state"] == "expired"
     assert notified(events, "GPUXidError")  # what no silence matches still notifies
 
@@ -116,3 +117,16 @@ def test_replay_reproduces_the_silences_without_alertmanager(drill_with_silences
     loaded, _, folder, _ = drill_with_silences
     recorded = read_timeline(folder / "timeline.jsonl")
     assert first_difference(recorded, replay_timeline(loaded, recorded)) is None
+
+
+def test_an_acknowledgement_silences_the_pages_alerts_in_alertmanager(drill_with_silences) -> None:
+    _, drill, _, seen = drill_with_silences
+    [acked] = [e for e in drill.timeline.events if e.kind == "page.acknowledged"]
+    assert (acked.data["page"], acked.data["by"], acked.t) == ("P1", "alice", 1150)
+    [ack] = [s for s in seen["after"] if s["comment"].startswith("ACK! P1")]
+    assert ack["createdBy"] == "alice" and ack["status"]["state"] == "active"
+    assert ack["matchers"] == [{"name": "team", "value": "serving", "isRegex": False, "isEqual": True},
+                               {"name": "alertname", "value": "ChatLLMLatencyHigh", "isRegex": True, "isEqual": True}]
+    [reported] = [e for e in drill.timeline.events if e.kind == "alertmanager.silence" and e.data.get("ack") == "P1"]
+    assert reported.data["id"] == ack["id"]
+    assert drill.silences.find(ack["id"]) is None  # Alertmanager's business: it mutes nothing in the drill itself

@@ -27,7 +27,7 @@ from tabletop.drill.injects import InjectScheduler
 from tabletop.drill.timeline import Event, Header, Timeline
 from tabletop.faults.background import BackgroundFailureProcess
 from tabletop.faults.injector import FaultInjector
-from tabletop.pager.alertmanager import AlertmanagerPaging
+from tabletop.pager.alertmanager import AlertmanagerPaging, acknowledged_in_alertmanager
 from tabletop.pager.pager import Pager
 from tabletop.pager.silences import Silences
 from tabletop.scenario.loader import LoadedScenario
@@ -90,7 +90,7 @@ class Drill:
         """What the drill does with a recorded event from outside, by kind."""
         if paging == "alertmanager":
             self._on_external["alertmanager.notification"] = AlertmanagerPaging(self.pager).notified
-            self._on_external["alertmanager.silence"] = lambda data: self.silences.reported(data, self.now)
+            self._on_external["alertmanager.silence"] = self._alertmanager_silence
         elif paging != "tabletop":
             raise ValueError(f"paging must be tabletop or alertmanager, not {paging!r}")
         self.injector = FaultInjector(self.fleet, [] if without_faults else list(scenario.faults), self.record)
@@ -114,6 +114,10 @@ class Drill:
             "participants": [p.id for p in scenario.participants],
         })
         self.env.process(self._signals())
+
+    def _alertmanager_silence(self, data: dict[str, Any]) -> None:
+        self.silences.reported(data, self.now)
+        acknowledged_in_alertmanager(self.pager, data, self.now)
 
     @property
     def now(self) -> float:

@@ -45,7 +45,7 @@ KINDS: dict[str, str] = {
     "mutes it and pages once none does (headless; under --stack Alertmanager applies the silence)",
     "page.notified": "page, level (1-based), loop, targets [participant ids], ack_timeout",
     "page.escalated": "page, from_level, to_level, loop, reason (ack_timeout|manual)",
-    "page.acknowledged": "page, by, level",
+    "page.acknowledged": "page, by, level; made in Alertmanager (an ACK! silence) also via (alertmanager), silence",
     "page.reassigned": "page, from, to, reason (manual|shift_change)",
     "page.handoff": "pages [ids], from, to, note {status, actions, next}",
     "page.resolved": "page, reason (alerts_resolved|incident_resolved)",
@@ -82,8 +82,9 @@ KINDS: dict[str, str] = {
     "status, labels, annotations, fingerprint, starts_at (drill seconds, when Prometheus fired it), ends_at (drill "
     "seconds or null)}], truncated_alerts: a webhook notification; pages follow from it (tabletop.pager.alertmanager)",
     "alertmanager.silence": "id (Alertmanager's), silence (the drill's id, or null for one made beside the drill), "
-    "state (active|pending|expired); for one made beside the drill also matchers, starts_at, ends_at (drill "
-    "seconds), created_by, comment",
+    "state (active|pending|expired); ack (page id) for the silence acknowledging a page made; for one made beside "
+    "the drill also matchers, starts_at, ends_at (drill seconds), created_by, comment (ACK!...: it acknowledges "
+    "the open pages it covers)",
     # the facilitator
     "hint": "text, command",
     "ground_truth.revealed": "root_cause (fault id), fault_kind, target, summary, fixes [text], harmful [text], command",

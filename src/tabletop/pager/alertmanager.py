@@ -5,7 +5,10 @@ acts on its group's page at once: the first firing notification of a group opens
 receiver's escalation policy, later ones add the alerts that joined, and the page resolves when
 the last of its alerts does. A group is the policy and the group labels, as for tabletop's own
 pages: two routes (``continue``) to one policy notify under two group keys, but page once. Escalation, acknowledgement, hand-offs and rotas
-then work as for tabletop's own routing. A receiver named after an escalation policy pages
+then work as for tabletop's own routing. Acknowledgements go both ways as silences (``ACK``):
+``ack`` in the drill silences the page's alerts in Alertmanager (``tabletop.stack.silence_sync``),
+and an ``ACK!`` silence made in Alertmanager by a participant that covers every alert of an
+open page acknowledges it in their name (``acknowledged_in_alertmanager``). A receiver named after an escalation policy pages
 that policy; ``RECORD_ONLY`` pages nobody (a route with ``policy: null``); any other receiver
 (a team's own alertmanager.yml) pages the scenario's default policy, or nobody without one.
 
@@ -16,10 +19,15 @@ follow from it exactly as they did.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tabletop.pager.pager import Page, Pager
+from tabletop.pager.silences import Silence, matcher_text
 
+ACK = "ACK!"
+"""A silence whose comment starts with this acknowledges what it silences (karma's convention for
+acknowledging in Alertmanager, which has no acknowledgement of its own)."""
 RECORD_ONLY = "tabletop_record_only"
 """The receiver of routes whose ``policy`` is null: recorded, nobody paged (an underscore, which
 no policy id has, so it never collides with one)."""
@@ -72,3 +80,25 @@ def _name(alert: dict[str, Any]) -> str:
 
 def _labels(alert: dict[str, Any]) -> dict[str, str]:
     return dict(alert["labels"])
+
+
+def ack_matchers(page: Page) -> list[str]:
+    """Matchers that silence exactly the alerts of ``page``: its group's labels and its alert names."""
+    names = sorted({alertname for alertname, _ in page.alerts})
+    pattern = "|".join(re.escape(name) for name in names)
+    group = [matcher_text(name, "=", value) for name, value in sorted(page.group.items())]
+    return group + [matcher_text("alertname", "=~", pattern)]
+
+
+def acknowledged_in_alertmanager(pager: Pager, data: dict[str, Any], now: float) -> None:
+    """An ``ACK!`` silence made beside the drill (an ``alertmanager.silence`` event): acknowledge
+    the open, unacknowledged pages whose every alert it silences, in its author's name."""
+    if data.get("silence") is not None or data.get("ack") or data.get("state") != "active":
+        return
+    author = data.get("created_by", "")
+    if not str(data.get("comment", "")).startswith(ACK) or author not in pager.participants:
+        return
+    silence = Silence(data["id"], list(data.get("matchers", [])), now, float("inf"), author, "")
+    for page in pager.pages:
+        if page.state == "triggered" and page.alerts and all(silence.mutes(labels, now) for labels in page.alerts.values()):
+            pager.acknowledge(page.id, author, {"via": "alertmanager", "silence": data["id"]})

@@ -292,7 +292,8 @@ class Pager:
                 raise PagerError(f"several pages are open ({', '.join(p.id for p in candidates)}); say which")
         raise PagerError("no page is open")
 
-    def acknowledge(self, page_id: str | None, by: str) -> Page:
+    def acknowledge(self, page_id: str | None, by: str, extra: dict[str, Any] | None = None) -> Page:
+        """``extra``: more for ``page.acknowledged`` (an acknowledgement made in Alertmanager says so)."""
         page = self.find(page_id, by)
         if page.state == "resolved":
             raise PagerError(f"page {page.id} is already resolved")
@@ -305,7 +306,7 @@ class Pager:
         if by not in page.assignees:
             page.assignees = [by]
             page.via = {by: None}
-        self.record("page.acknowledged", {"page": page.id, "by": by, "level": page.level + 1}, actor=by)
+        self.record("page.acknowledged", {"page": page.id, "by": by, "level": page.level + 1, **(extra or {})}, actor=by)
         return page
 
     def escalate(self, page_id: str | None, by: str) -> Page:

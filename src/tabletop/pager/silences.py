@@ -85,7 +85,10 @@ class Silences:
 
     def reported(self, data: dict[str, Any], now: float) -> None:
         """What a real Alertmanager said of a silence (an ``alertmanager.silence`` event): the id
-        it gave one of the drill's, one made beside the drill, or one expired there."""
+        it gave one of the drill's, one made beside the drill, or one expired there. An
+        acknowledgement's silence (``ack``) is Alertmanager's business only: not kept here."""
+        if data.get("ack"):
+            return
         silence = self.find(data["silence"]) if data.get("silence") else self.find(data["id"])
         if silence is None:
             silence = self.add(Silence(

@@ -1,5 +1,10 @@
 """Silences both ways between a drill and its real Alertmanager (``--stack``).
 
+Acknowledgements ride on silences too, as karma does it (``tabletop.pager.alertmanager.ACK``):
+acknowledging a page in the drill makes an ``ACK!`` silence of exactly its alerts, expired when
+the page resolves, so Alertmanager stops re-notifying its group; an ``ACK!`` silence made beside
+the drill acknowledges the pages it covers (in the drill thread, from the recorded event).
+
 From the drill: a ``silence`` command's silence is created in Alertmanager through its API v2
 (in the name of who made it, ending when it ends on the drill's clock), and an ``unsilence``
 expires it there. From Alertmanager: a silence made beside the drill (``amtool silence add``,
@@ -16,10 +21,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from tabletop.pager.alertmanager import ACK, ack_matchers
 from tabletop.pager.silences import Silence, api_matchers, from_api_matchers
 
 if TYPE_CHECKING:
     from tabletop.drill.engine import Drill
+    from tabletop.pager.pager import Page
     from tabletop.stack.alertmanager import Alertmanager
 
 POLL = 1.0
@@ -39,6 +46,10 @@ class SilenceSync:
         self._expired: set[str] = set()
         """Alertmanager ids known to be expired there."""
         self._polled = 0.0
+        self._seen = 0
+        """Timeline events already looked at for acknowledgements."""
+        self._acks: dict[str, str] = {}
+        """Page id → the Alertmanager id of the silence its acknowledgement made."""
 
     def step(self) -> None:
         """In the drill thread: send what the drill did, then (every ``POLL``) read what Alertmanager has."""
@@ -49,9 +60,33 @@ class SilenceSync:
             if silence.expired_at is not None and am_id is not None and am_id not in self._expired:
                 self._expired.add(am_id)
                 self.alertmanager.expire_silence(am_id)
+        self._acknowledgements()
         if time.monotonic() - self._polled >= POLL:
             self._polled = time.monotonic()
             self._poll()
+
+    def _acknowledgements(self) -> None:
+        events = self.drill.timeline.events
+        new, self._seen = events[self._seen:], len(events)
+        for event in new:
+            page_id = event.data.get("page")
+            if event.kind == "page.acknowledged" and event.data.get("via") != "alertmanager" and page_id not in self._acks:
+                page = next((p for p in self.drill.pager.pages if p.id == page_id), None)
+                if page is not None and page.alerts:
+                    self._acknowledge(page, event.data["by"])
+            elif event.kind == "page.resolved" and page_id in self._acks:
+                am_id = self._acks[page_id]
+                if am_id not in self._expired:
+                    self._expired.add(am_id)
+                    self.alertmanager.expire_silence(am_id)
+
+    def _acknowledge(self, page: "Page", by: str) -> None:
+        end = self.drill.scenario.metadata.duration
+        am_id = self.alertmanager.create_silence(
+            api_matchers(ack_matchers(page)), datetime.now(timezone.utc), _utc(self.wall_time(max(end, self.drill.now + 1))),
+            created_by=by, comment=f"{ACK} {page.id} acknowledged in the tabletop drill: {page.title}")
+        self._acks[page.id] = am_id
+        self._report({"id": am_id, "silence": None, "ack": page.id, "state": "active"})
 
     def _create(self, silence: Silence) -> None:
         am_id = self.alertmanager.create_silence(
@@ -61,7 +96,8 @@ class SilenceSync:
         self._report({"id": am_id, "silence": silence.id, "state": "active"})
 
     def _poll(self) -> None:
-        ours = set(self._created.values()) | {s.alertmanager_id for s in self.drill.silences.all if s.alertmanager_id}
+        ours = (set(self._created.values()) | set(self._acks.values())
+                | {s.alertmanager_id for s in self.drill.silences.all if s.alertmanager_id})
         for found in self.alertmanager.silences():
             am_id, state = found["id"], found["status"]["state"]
             if am_id not in ours and state != "expired":
@@ -72,7 +108,7 @@ class SilenceSync:
                     "ends_at": self.drill_seconds(_unix(found["endsAt"])),
                     "created_by": found.get("createdBy", ""), "comment": found.get("comment", ""),
                 })
-            elif am_id in ours and state == "expired" and am_id not in self._expired:
+            elif am_id in ours and state == "expired" and am_id not in self._expired and am_id not in self._acks.values():
                 self._expired.add(am_id)
                 self._report({"id": am_id, "silence": self._drill_id(am_id), "state": "expired"})
 
