@@ -13,6 +13,7 @@ from tabletop.cli.common import (
     with_chaos_options, with_twin_options,
 )
 from tabletop.cli.library import pick_scenario
+from tabletop.cli.seats import serve_seats, with_seat_options
 from tabletop.cli.stack import check_stack_options, run_stack, start_console_stack, with_stack_options
 
 
@@ -262,12 +263,14 @@ def twin(scenario: Path | None, seed: int, out_dir: Path | None, speed: float, d
               help="With --resume: the scenario file (default: the path the timeline names).")
 @click.option("--twin", is_flag=True, help="Serve the simulated fleet as a Kubernetes API too, so kubectl and "
               "Chaos Toolkit can act on it (kubeconfig in the output folder).")
+@with_seat_options
 @with_stack_options
 @with_chaos_options
 @with_twin_options
 def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_as: str | None, speed: float | None,
           resume: Path | None, scenario_path: Path | None, twin: bool, live: bool, allow_process: bool,
-          stack: bool, alertmanager_config: Path | None, **twin_options: Any) -> None:
+          stack: bool, alertmanager_config: Path | None, serve: bool, host: str, port: int,
+          **twin_options: Any) -> None:
     """Work a drill together in the terminal console (no SCENARIO: pick one from the bank in a terminal, else the bundled one).
 
     The timeline is written as the drill goes; quitting before the end keeps it, and
@@ -275,7 +278,8 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
     exactly as `run --headless` writes them. With --twin, `kubectl` against the written
     kubeconfig acts on the same drill, on the same timeline. With --stack a real Prometheus and
     Alertmanager page the team; they run on the wall clock, so once space has started the
-    clock the drill cannot pause, change speed or skip ahead."""
+    clock the drill cannot pause, change speed or skip ahead. With --serve each participant can
+    take their own seat from another terminal (`tabletop join`)."""
     from contextlib import ExitStack
 
     from tabletop.drill.session import SPEEDS
@@ -337,6 +341,7 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
             chaos = ConsoleChaos(session, served, live=live, allow_process=allow_process, notify=notify)
             exits.callback(chaos.leave)
             on_tick.append(chaos.step)
+        serve_seats(exits, session, apps, notices, on_tick, serve=serve, host=host, port=port)
         app = TabletopApp(session, acting_as=acting_as, notices=notices, on_tick=on_tick)
         apps.append(app)
         app.run()

@@ -49,14 +49,15 @@ class TabletopApp(App[None]):
     def __init__(self, session: DrillSession, *, acting_as: str | None = None, live_clock: bool = True,
                  refresh_hz: float = DEFAULT_REFRESH_HZ, wall: Callable[[], float] = time.monotonic,
                  notices: list[str] | None = None, toasts: bool = True,
-                 on_tick: list[Callable[[], None]] | None = None) -> None:
+                 on_tick: list[Callable[[], None]] | None = None, seat: bool = False) -> None:
         """``acting_as``: the participant commands are run as (default: the first one).
         ``live_clock``: run the wall-clock timer; without it virtual time only moves when told.
         ``refresh_hz``: redraws per second (4-10). ``wall``: the wall-clock source of the live clock.
         ``notices``: shown once the console is up. ``toasts``: pop-up notifications (command results,
         pages, messages, hints); off, they only go to the console transcript and the panels.
         ``on_tick``: called at every tick after the clock moved, in the drill's thread (e.g. the
-        Kubernetes twin's ``serve``)."""
+        Kubernetes twin's ``serve``). ``seat``: a joined seat of a multi-seat drill
+        (``tabletop join``): it acts only as ``acting_as`` and has no facilitator screen."""
         super().__init__()
         participants = [p.id for p in session.drill.scenario.participants]
         if acting_as is not None and acting_as not in participants:
@@ -71,6 +72,7 @@ class TabletopApp(App[None]):
         self.notices = list(notices or [])
         self.toasts = toasts
         self.on_tick = list(on_tick or [])
+        self.seat = seat
         self.main = MainScreen()
         self.end_outputs: Outputs | None = None
         self._end_shown = False
@@ -200,7 +202,16 @@ class TabletopApp(App[None]):
         if self.main.is_mounted:
             self.main.console_output().show_result(line, actor, result)
 
+    def may_switch_acting_as(self) -> bool:
+        """Whether ``p`` may switch who you act as (not on a joined seat: the reason is shown)."""
+        if self.seat:
+            self.notify(f"This seat acts as {self.acting_as} only: each participant joins with their own seat.",
+                        severity="warning", timeout=6)
+        return not self.seat
+
     def set_acting_as(self, who: str) -> None:
+        if not self.may_switch_acting_as():
+            return
         self.acting_as = who
         self.notify(f"Acting as {who}: commands are now on the timeline in this name.", timeout=3)
         self.refresh_views()
@@ -241,7 +252,12 @@ class TabletopApp(App[None]):
 
     # screens -----------------------------------------------------------------------------------
     def show_facilitator(self) -> None:
-        """The facilitator's screen; once the drill has ended, its score and postmortem again."""
+        """The facilitator's screen; once the drill has ended, its score and postmortem again (on
+        a joined seat only those: the facilitator's screen is the facilitator's console's)."""
+        if self.seat and self.end_outputs is None:
+            self.notify("The facilitator's screen is on the facilitator's console only.", severity="warning",
+                        timeout=6)
+            return
         if self.end_outputs is not None:
             if not isinstance(self.screen, EndScreen):
                 self.push_screen(EndScreen(self.end_outputs, self._end_reason))

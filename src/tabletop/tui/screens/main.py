@@ -271,6 +271,8 @@ class MainScreen(ClockKeys, TypingScreen):
         self.action_reply(event.message_id)
 
     def action_acting_as(self) -> None:
+        if not self.app.may_switch_acting_as():
+            return
         choices = [(Text.assemble((p.id, "bold"), f" — {p.name}", (f", {p.title}" if p.title else "", "dim")), p.id)
                    for p in self.participants()]
         self.ask(ChoiceDialog("Act as", choices, selected=self.app.acting_as,
