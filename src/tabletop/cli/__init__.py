@@ -14,6 +14,7 @@ from tabletop.cli.library import brief, list_drills
 from tabletop.cli.records import postmortem, replay, score
 from tabletop.cli.reliability import reliability
 from tabletop.cli.rules import rules
+from tabletop.cli.seats import join
 from tabletop.cli.stack import stack
 from tabletop.cli.sweep import sweep
 
@@ -24,7 +25,7 @@ def main() -> None:
     """tabletop: incident tabletop drills and chaos simulation for ML-infrastructure on-call."""
 
 
-for command in (run, twin, drill, list_drills, brief, validate, schema, score, postmortem, replay, export, rules, chaos, reliability, sweep, stack):
+for command in (run, twin, drill, list_drills, brief, validate, schema, score, postmortem, replay, export, rules, chaos, reliability, sweep, stack, join):
     main.add_command(command)
 
 
