@@ -1,7 +1,9 @@
-"""The live monitoring stack from the command line: `run --stack` (and its options)."""
+"""The live monitoring stack from the command line: `run --stack` and `drill --stack` (their options and errors), and `tabletop stack` beside a running drill."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +41,28 @@ def check_stack_options(stack: bool, alertmanager_config: Path | None, twin: boo
         fail(f"--alertmanager-config: {alertmanager_config}: no such file")
 
 
+@contextmanager
+def stack_errors(prefix: str = "the live stack: ") -> Iterator[None]:
+    """Every way the stack cannot start or run as one clear error and exit 1: a missing binary's
+    one line, a team config's located problems, a server's or the time scaling's reason."""
+    from tabletop.scenario.problems import InputError
+    from tabletop.stack.binaries import MissingBinary
+    from tabletop.stack.server import ServerError
+
+    try:
+        yield
+    except MissingBinary as error:
+        fail(str(error))
+    except InputError as error:
+        fail_with_problems(error)
+    except (ServerError, ValueError) as error:  # ValueError: TargetError, TimescaleError, ScaleError
+        fail(f"{prefix}{error}")
+
+
 def run_stack(loaded: Any, responder: Any, speed: float, out_dir: Path, alertmanager_config: Path | None,
               options: dict[str, Any]) -> Any:
     """A drill paged by the live stack; every way the stack cannot start is one clear error."""
-    from tabletop.scenario.problems import InputError
-    from tabletop.stack.binaries import MissingBinary
     from tabletop.stack.run import run_with_stack
-    from tabletop.stack.server import ServerError
 
     folder = out_dir / "stack"
 
@@ -54,15 +71,9 @@ def run_stack(loaded: Any, responder: Any, speed: float, out_dir: Path, alertman
         click.echo(f"live stack in {folder}: Prometheus {urls['prometheus']}, Alertmanager {urls['alertmanager']} "
                    f"(drill at {live.speed:g}x; pages come from Alertmanager)", err=True)
 
-    try:
+    with stack_errors():
         return run_with_stack(loaded, responder, folder=folder, speed=speed, alertmanager_config=alertmanager_config,
                               on_ready=ready, **options)
-    except MissingBinary as error:
-        fail(str(error))
-    except InputError as error:
-        fail_with_problems(error)
-    except (ServerError, ValueError) as error:  # ValueError: TimescaleError, ScaleError
-        fail(f"the live stack: {error}")
 
 
 def start_console_stack(exits: Any, loaded: Any, *, speed: float, folder: Path, alertmanager_config: Path | None,
@@ -72,24 +83,15 @@ def start_console_stack(exits: Any, loaded: Any, *, speed: float, folder: Path, 
     (an ExitStack); the console steps it every ``tick`` wall seconds."""
     from contextlib import closing
 
-    from tabletop.scenario.problems import InputError
     from tabletop.signals.metrics_server import MetricsServer
-    from tabletop.stack.binaries import MissingBinary
-    from tabletop.stack.server import ServerError
     from tabletop.stack.session import LiveStack
 
     metrics = exits.enter_context(closing(MetricsServer("127.0.0.1", 0)))
     live = LiveStack(loaded, metrics, speed=speed, folder=folder, alertmanager_config=alertmanager_config, tick=tick)
     exits.callback(live.close)
-    try:
+    with stack_errors():
         metrics.start()
         live.start()
-    except MissingBinary as error:
-        fail(str(error))
-    except InputError as error:
-        fail_with_problems(error)
-    except (ServerError, ValueError) as error:  # ValueError: TimescaleError, ScaleError
-        fail(f"the live stack: {error}")
     return live
 
 
@@ -167,32 +169,24 @@ def _serve_beside(loaded: Any, where: Any, reading: Any, speed: float | None, al
     to stop or the drill is gone; the stack is stopped whatever happens."""
     import sys
 
-    from tabletop.scenario.problems import InputError
     from tabletop.stack.beside import BesideStack, observe, watch
-    from tabletop.stack.binaries import MissingBinary
-    from tabletop.stack.server import ServerError
 
     live = None
     up = False
     try:
-        clock = observe(where, speed)
-        live = BesideStack(loaded, where, clock, folder=folder, alertmanager_config=alertmanager_config)
-        live.start()
-        up = True
-        _say_up(live, reading)
-        if watch(live, click.echo) == "gone":
-            click.echo(f"the drill at {where.url} stopped answering: stopping the stack (files in {folder})")
+        with stack_errors(prefix=""):
+            clock = observe(where, speed)
+            live = BesideStack(loaded, where, clock, folder=folder, alertmanager_config=alertmanager_config)
+            live.start()
+            up = True
+            _say_up(live, reading)
+            if watch(live, click.echo) == "gone":
+                click.echo(f"the drill at {where.url} stopped answering: stopping the stack (files in {folder})")
     except KeyboardInterrupt:
         if not up:
             click.echo("interrupted before the stack was up", err=True)
             sys.exit(130)
         click.echo(f"stopping the stack (files in {folder}); the drill goes on")
-    except MissingBinary as error:
-        fail(str(error))
-    except InputError as error:
-        fail_with_problems(error)
-    except (ServerError, ValueError) as error:  # ValueError: TargetError, TimescaleError, ScaleError
-        fail(str(error))
     finally:
         if live is not None:
             live.close()
