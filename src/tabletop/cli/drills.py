@@ -150,15 +150,14 @@ def _run_twin(loaded: Any, responder: Any, speed: float, metrics_host: str, metr
         context = loaded.scenario.metadata.id
         click.echo(f"serving the simulated fleet as a Kubernetes API at {twin.url} (context {context}, "
                    f"writes as {twin.actor})\n  kubectl --kubeconfig {kubeconfig} get pods", err=True)
-        if metrics_port is not None:
-            click.echo("serving the drill's metrics at /metrics too (scrape with honor_labels: true)", err=True)
 
     try:
         return run_twin(loaded, seed=options["seed"], speed=speed, host=twin_host, port=twin_port, token=twin_token,
                         actor=twin_actor or (participants[0] if participants else None), kubeconfig_path=kubeconfig,
                         timeline_path=options["timeline_path"], scenario_label=options["scenario_label"],
                         responder=responder, responder_name=options["responder_name"], until=options["until"],
-                        metrics_host=metrics_host, metrics_port=metrics_port, on_ready=ready, companions=companions,
+                        metrics_host=metrics_host, metrics_port=metrics_port, on_ready=ready,
+                        on_metrics=lambda bound: _serving_metrics(metrics_host, bound), companions=companions,
                         without_faults=without_faults)
     except TlsError as error:
         fail(f"--twin-token: {error}")

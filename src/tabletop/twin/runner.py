@@ -43,7 +43,8 @@ def run_twin(loaded: LoadedScenario, *, seed: int = 0, speed: float = 1.0, host:
              timeline_path: Path | None = None, scenario_label: str | None = None,
              responder: "Responder | None" = None, responder_name: str | None = None, until: float | None = None,
              metrics_host: str = "127.0.0.1", metrics_port: int | None = None,
-             on_ready: Callable[[Twin], None] | None = None, stop: threading.Event | None = None,
+             on_ready: Callable[[Twin], None] | None = None, on_metrics: Callable[[int], None] | None = None,
+             stop: threading.Event | None = None,
              companions: "tuple[Companion, ...]" = (), without_faults: bool = False) -> Drill:
     """Run the scenario paced at ``speed`` with its fleet served as a Kubernetes API; returns the ended drill.
 
@@ -51,7 +52,7 @@ def run_twin(loaded: LoadedScenario, *, seed: int = 0, speed: float = 1.0, host:
     busy port raises OSError, a wrong ``actor`` ValueError and a ``token`` without openssl
     TlsError before any timeline is written. With a token the API speaks HTTPS (kubectl sends
     tokens only over TLS) with a self-signed certificate the kubeconfig trusts.
-    ``kubeconfig_path`` gets a kubeconfig for the twin; ``on_ready`` gets the serving twin. A
+    ``kubeconfig_path`` gets a kubeconfig for the twin; ``on_ready`` gets the serving twin, ``on_metrics`` the metrics server's port. A
     ``responder`` (scripted) may work the drill too. The drill ends at its duration (or
     ``until``), or "aborted" on Ctrl-C, SIGTERM or ``stop``."""
     participants = {p.id for p in loaded.scenario.participants}
@@ -79,7 +80,7 @@ def run_twin(loaded: LoadedScenario, *, seed: int = 0, speed: float = 1.0, host:
         if metrics is not None:
             from tabletop.drill.live import start_publishing
 
-            steps.append(start_publishing(metrics, drill, None))
+            steps.append(start_publishing(metrics, drill, on_metrics))
         if kubeconfig_path is not None:
             twin.write_kubeconfig(kubeconfig_path)
         twin.start()
