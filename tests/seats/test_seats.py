@@ -239,3 +239,16 @@ def test_a_seat_that_loses_the_server_catches_up_when_it_is_back(
         serving.stop.set()
         serving.thread.join()
         again.close()
+
+
+def test_seat_options_without_serve_are_refused_before_a_timeline_is_written(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tabletop.cli import main
+
+    out = tmp_path / "drill"
+    result = CliRunner().invoke(main, ["drill", str(BUNDLED), "--port", "8123", "--out", str(out)])
+    assert result.exit_code == 1 and "--host and --port are the seat server's: they go with --serve" in result.output
+    assert not out.exists()
+    joined = CliRunner().invoke(main, ["join", "ftp://x", "--as", "bob", "--token", "t"])
+    assert joined.exit_code == 1 and "is not a seat server's URL" in joined.output

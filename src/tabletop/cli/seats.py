@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,7 +14,15 @@ from tabletop.cli.common import fail, load
 
 
 def with_seat_options(command: Any) -> Any:
-    """`drill`'s --serve, --host and --port."""
+    """`drill`'s --serve, --host and --port (--host and --port without --serve are refused before
+    anything is read or written)."""
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs["serve"] and (kwargs["host"] != "127.0.0.1" or kwargs["port"] != 0):
+            fail("--host and --port are the seat server's: they go with --serve")
+        return command(*args, **kwargs)
+
     options = [
         click.option("--serve", is_flag=True, help="Serve seats: each participant joins this drill from their own "
                      "terminal with `tabletop join` and their own token (written to OUT/seats.json, mode 0600)."),
@@ -23,8 +32,8 @@ def with_seat_options(command: Any) -> Any:
                      help="With --serve: the seat server's port (0: any free port)."),
     ]
     for option in reversed(options):
-        command = option(command)
-    return command
+        checked = option(checked)
+    return checked
 
 
 def _loopback(host: str) -> bool:
@@ -42,8 +51,6 @@ def serve_seats(exits: ExitStack, session: Any, apps: list[Any], notices: list[s
     at once when a seat's command waits, through ``apps[0]``); its tokens written; the join commands
     printed. None without --serve."""
     if not serve:
-        if host != "127.0.0.1" or port != 0:
-            fail("--host and --port are the seat server's: they go with --serve")
         return None
     from tabletop.seats.server import SeatServer
     from tabletop.seats.tokens import SeatTokens, join_command
