@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from tabletop.seats.feed import Feed
+from tabletop.drill_thread import DrillThreadCalls
 from tabletop.serving import ServingThread
 from tabletop.seats.tokens import SeatTokens
 
@@ -66,7 +65,8 @@ class SeatServer:
         self.seen: dict[str, float] = {}
         """Participant → ``time.monotonic()`` of their seat's last request."""
         self.closed = threading.Event()
-        self._inbox: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._calls = DrillThreadCalls(passed=(), what="a seat's request",
+                                       internal=lambda e: Refused(500, f"the drill could not run it: {type(e).__name__}"))
         self.feed.publish(session)
         self.httpd = _Server((host, port), _Handler)
         self.httpd.seats = self
@@ -99,29 +99,12 @@ class SeatServer:
         self.close()
 
     def _fail_pending(self) -> None:
-        while True:
-            try:
-                _, future = self._inbox.get_nowait()
-            except queue.Empty:
-                return
-            if future.set_running_or_notify_cancel():
-                future.set_exception(Refused(503, "the drill server is closing"))
+        self._calls.fail_pending(lambda: Refused(503, "the drill server is closing"))
 
     # the drill's thread ---------------------------------------------------------------------------
     def serve(self) -> None:
         """Run what requests queued for the drill, then publish the feed."""
-        while True:
-            try:
-                action, future = self._inbox.get_nowait()
-            except queue.Empty:
-                break
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(action())
-            except Exception as error:  # one bad request must not stop the drill
-                log.warning("a seat's request failed in the drill thread", exc_info=True)
-                future.set_exception(Refused(500, f"the drill could not run it: {type(error).__name__}"))
+        self._calls.run_pending()
         self.feed.publish(self.session)
 
     def remove(self, participant: str) -> str:
@@ -132,19 +115,13 @@ class SeatServer:
     def call(self, action: Callable[[], Any]) -> Any:
         if self.closed.is_set():
             raise Refused(503, "the drill server is closing")
-        future: Future[Any] = Future()
-        self._inbox.put((action, future))
+        future = self._calls.put(action)
         if self.notify is not None:
             try:
                 self.notify()
             except Exception:  # the console is going away: the tick (or the timeout) answers
                 log.debug("notify failed", exc_info=True)
-        try:
-            return future.result(CALL_TIMEOUT)
-        except TimeoutError:
-            if future.cancel():
-                raise Refused(504, "the drill did not answer in time") from None
-            return future.result()
+        return self._calls.wait(future, CALL_TIMEOUT, lambda: Refused(504, "the drill did not answer in time"))
 
     def seat_of(self, authorization: str) -> str:
         scheme, _, token = authorization.partition(" ")

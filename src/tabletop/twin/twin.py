@@ -10,14 +10,13 @@ reads). The server's threads read the published objects and queue the rest with 
 from __future__ import annotations
 
 import logging
-import queue
 import secrets
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from tabletop.drill_thread import DrillThreadCalls
 from tabletop.twin import errors
 from tabletop.twin.actions import Writes
 from tabletop.twin.api import Api
@@ -68,7 +67,8 @@ class Twin:
         self.closed = threading.Event()
         self._notify = notify
         self.call_timeout = call_timeout
-        self._inbox: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._calls = DrillThreadCalls(passed=(errors.ApiError,), internal=lambda e: errors.internal(type(e).__name__),
+                                       what="twin request")
         self._owner = threading.get_ident()
         self.store = Store(drill)
         self.store.sync(force=True)
@@ -149,13 +149,7 @@ class Twin:
         self.close()
 
     def _fail_pending(self) -> None:
-        while True:
-            try:
-                _, future = self._inbox.get_nowait()
-            except queue.Empty:
-                return
-            if future.set_running_or_notify_cancel():
-                future.set_exception(errors.unavailable("the drill has ended"))
+        self._calls.fail_pending(lambda: errors.unavailable("the drill has ended"))
 
     # the drill thread ------------------------------------------------------------------------------
     def serve(self) -> None:
@@ -165,22 +159,7 @@ class Twin:
             self.store.sync()
         except Exception:  # the API may lag behind, but the drill goes on
             log.warning("the twin could not bring its objects up to date", exc_info=True)
-        while True:
-            try:
-                action, future = self._inbox.get_nowait()
-            except queue.Empty:
-                return
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = action()
-            except errors.ApiError as error:
-                future.set_exception(error)
-            except Exception as error:  # a bug in one request must not stop the drill
-                log.warning("twin request failed in the drill thread", exc_info=True)
-                future.set_exception(errors.internal(type(error).__name__))
-            else:
-                future.set_result(result)
+        self._calls.run_pending()
 
     # server threads ----------------------------------------------------------------------------------
     def call(self, action: Callable[[], T], timeout: float | None = None) -> T:
@@ -189,14 +168,9 @@ class Twin:
             return action()
         if self.closed.is_set():
             raise errors.unavailable("the drill has ended")
-        future: Future[T] = Future()
-        self._inbox.put((action, future))
+        future = self._calls.put(action)
         self.wake.set()
         if self._notify is not None:
             self._notify()
-        try:
-            return future.result(self.call_timeout if timeout is None else timeout)
-        except TimeoutError:
-            if future.cancel():
-                raise errors.timeout("the drill did not answer in time (is it paused or over?)") from None
-            return future.result()
+        return self._calls.wait(future, self.call_timeout if timeout is None else timeout,
+                                lambda: errors.timeout("the drill did not answer in time (is it paused or over?)"))
