@@ -13,12 +13,13 @@ The order matters, and ``LiveStack`` keeps it:
    samples the drill's own rule engine reads and evaluates them at the same moments. It returns
    the monotonic instant the clock started; pacing from it keeps drill and stack on one clock
    (``pace(..., started=...)``).
+3. ``step`` after every pacing step, in the drill thread: publish, record the notifications
+   that arrived as ``alertmanager.notification`` events (pages follow, see
+   ``tabletop.pager.alertmanager``), and keep silences and acknowledgements in step both ways
+   (``silence_sync``).
 
 The speed is adjusted (``effective_speed``) to make the evaluation interval a whole number of
 wall milliseconds, the resolution of Prometheus's clock: 60x stays 60x, 7x becomes 6.9995x.
-3. ``step`` after every pacing step, in the drill thread: publish, and record the notifications
-   that arrived as ``alertmanager.notification`` events (pages follow, see
-   ``tabletop.pager.alertmanager``).
 
 Prometheus lives a little behind the drill. A sample reaches it some wall time after the drill
 made it: up to one pacing tick until it is published, and one Prometheus scrape interval until
@@ -46,12 +47,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tabletop.signals.promtool_rules import rule_file_text
 from tabletop.stack.alertmanager import Alertmanager
 from tabletop.stack.alertmanager_config import from_routing, from_user_file
+from tabletop.stack.alignment import aligned_files
 from tabletop.stack.prometheus import Prometheus
 from tabletop.stack.silence_sync import SilenceSync
-from tabletop.signals.promtool_rules import rule_file_text
-from tabletop.stack.alignment import aligned_files
 from tabletop.stack.timescale import Clock, prometheus_durations, scale_rule_groups
 from tabletop.stack.webhook import WebhookNotification, WebhookReceiver
 
