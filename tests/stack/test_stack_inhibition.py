@@ -38,7 +38,7 @@ def stack_run(tmp_path_factory: pytest.TempPathFactory) -> RecordedTimeline:
     prometheus_binary("prometheus")
     alertmanager_binary("alertmanager")
     out = tmp_path_factory.mktemp("stack-inhibition")
-    done = tabletop("run", str(FIXTURE), "--stack", "--speed", "60", "--duration", "50m", "--responder", str(BYSTANDER),
+    done = tabletop("run", str(FIXTURE), "--stack", "--speed", "120", "--duration", "50m", "--responder", str(BYSTANDER),
                     "--out", str(out), timeout=300)
     assert done.returncode == 0, done.stderr
     written = yaml.safe_load((out / "stack" / "alertmanager.yml").read_text())
