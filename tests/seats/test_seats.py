@@ -7,7 +7,6 @@ import json
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,54 +15,13 @@ import pytest
 from tabletop.drill.replay import first_difference, replay_timeline
 from tabletop.drill.session import ClockRefused, DrillSession
 from tabletop.drill.timeline_reader import read_timeline
-from tabletop.scenario.loader import LoadedScenario, load_scenario
+from tabletop.scenario.loader import LoadedScenario
 from tabletop.seats.client import SeatClient, SeatError
 from tabletop.seats.feed import Feed
 from tabletop.seats.replica import ReplicaSession, header_of
 from tabletop.seats.server import SeatServer
 from tabletop.seats.tokens import SeatTokens
-
-ROOT = Path(__file__).resolve().parents[2]
-BUNDLED = ROOT / "scenarios" / "serving-gpu-node-failure.yaml"
-
-
-@pytest.fixture(scope="module")
-def loaded() -> LoadedScenario:
-    return load_scenario(BUNDLED)
-
-
-class DrillThread:
-    """The facilitator's console in miniature: one thread owns the session and serves the seats."""
-
-    def __init__(self, server: SeatServer) -> None:
-        self.server = server
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            self.server.serve()
-            time.sleep(0.01)
-
-    def do(self, action: Callable[[], Any]) -> Any:
-        """Run ``action`` in the drill's thread (as the console does between ticks)."""
-        return self.server.call(action)
-
-
-@pytest.fixture
-def served(loaded: LoadedScenario, tmp_path: Path) -> Iterator[tuple[SeatServer, DrillThread]]:
-    session = DrillSession.start(loaded, seed=3, out_dir=tmp_path / "drill", scenario_label="scenarios/x.yaml")
-    tokens = SeatTokens.issue([p.id for p in loaded.scenario.participants])
-    server = SeatServer(session, tokens, wait=0.5).start()
-    thread = DrillThread(server)
-    try:
-        yield server, thread
-    finally:
-        thread.stop.set()
-        thread.thread.join()
-        server.close()
-
+from tests.seats.conftest import BUNDLED, DrillThread
 
 def replica(loaded: LoadedScenario, server: SeatServer, who: str, out: Path | None = None) -> ReplicaSession:
     client = SeatClient(server.url, server.tokens.tokens[who])
@@ -252,3 +210,30 @@ def test_seat_options_without_serve_are_refused_before_a_timeline_is_written(tmp
     assert not out.exists()
     joined = CliRunner().invoke(main, ["join", "ftp://x", "--as", "bob", "--token", "t"])
     assert joined.exit_code == 1 and "is not a seat server's URL" in joined.output
+
+
+def test_removing_a_seat_refuses_its_token_at_once_and_lets_a_new_one_in(
+        loaded: LoadedScenario, served: tuple[SeatServer, DrillThread], tmp_path: Path) -> None:
+    server, _ = served
+    bob = replica(loaded, server, "bob")
+    said: list[tuple[str, str]] = []
+    bob.on_status = lambda message, severity: said.append((message, severity))
+    states = dict(server.seats())
+    assert states["bob"] == "connected" and states["chen"] == "not joined"
+    assert dict(server.seats(now=server.seen["bob"] + 75))["bob"] == "last seen 1m15s ago"
+    waiting = threading.Thread(target=lambda: bob.client.feed(bob.applied, server.feed.version, timeout=30))
+    began = time.monotonic()
+    waiting.start()
+    time.sleep(0.1)
+    new = server.remove("bob")
+    waiting.join()
+    assert time.monotonic() - began < server.wait  # the waiting request was answered at once
+    assert dict(server.seats())["bob"] == "removed: a new token lets them back in"
+    refused = bob.execute("bob", "note still here?")
+    assert not refused.ok and "the facilitator removed this seat" in refused.message
+    assert bob.removed and said == [("the facilitator removed this seat: this seat can no longer act or follow the "
+                                     "drill", "error")]
+    assert json.loads((tmp_path / "drill" / "seats.json").read_text())["seats"]["bob"]["token"] == new
+    assert SeatClient(server.url, new).hello()["participant"] == "bob"
+    assert dict(server.seats())["bob"] == "connected"
+    assert not any(e.kind == "command" for e in server.session.drill.timeline.events)

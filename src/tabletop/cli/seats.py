@@ -66,7 +66,7 @@ def serve_seats(exits: ExitStack, session: Any, apps: list[Any], notices: list[s
             apps[0].call_from_thread(servers[0].serve)
 
     try:
-        server = SeatServer(session, tokens, host=host, port=port, notify=wake)
+        server = SeatServer(session, tokens, host=host, port=port, notify=wake, folder=folder)
     except OSError as error:
         fail(f"--port: cannot listen on {host}:{port}: {error.strerror or error}")
     servers.append(server)
@@ -85,6 +85,20 @@ def serve_seats(exits: ExitStack, session: Any, apps: list[Any], notices: list[s
     notices.append(f"Seats at {server.url}: {len(participants)} participants can join (their join commands "
                    f"are in {path}).")
     return server
+
+
+def follow(app: Any, session: Any) -> None:
+    """Wire a joined seat's console to its replica: the feed's news is applied and drawn at once
+    (not at the console's next tick); connection changes are shown; a removed seat's console
+    exits (``join`` then says why)."""
+
+    def status(message: str, severity: str) -> None:
+        app.notify(message, severity=severity, timeout=10)
+        if session.removed:
+            app.exit()
+
+    session.on_status = status
+    session.on_news = app.news
 
 
 @click.command()
@@ -142,11 +156,14 @@ def join(url: str, participant: str, token: str, scenario_path: Path | None, out
 
     app = TabletopApp(session, acting_as=participant, seat=True, notices=[
         f"Joined {client.url} as {participant}: the facilitator runs the clock; ? lists the keys."])
-    session.on_status = lambda message, severity: app.notify(message, severity=severity, timeout=10)
+    follow(app, session)
     try:
         app.run()
     finally:
         session.stop_polling()
+    if session.removed:
+        fail(f"{session.problem}: {participant}'s seat is closed (the facilitator can let you back in with a new "
+             "token)")
     if session.ended:
         click.echo(f"The drill ended; {participant}'s seat is closed.")
     else:

@@ -12,9 +12,10 @@ answer holds the feed up to and including that command, so the replica runs it a
 console shows the replica's result of it (with its full output: query tables, log lines). The
 clock belongs to the facilitator: pausing, speed and skipping are refused (``ClockRefused``).
 
-Threads: a poller thread long-polls the feed and queues what it gets; ``advance`` (the
-console's tick) and ``execute`` apply it in the console's thread, the only one that touches the
-replica. When the server cannot be reached the poller keeps trying (the drill goes on without
+Threads: a poller thread long-polls the feed and queues what it gets, then calls ``on_news``
+(the console posts itself a message: it applies the news at once, not at its next tick);
+``apply_feed`` (from that message, and the console's tick through ``advance``) and ``execute``
+apply it in the console's thread, the only one that touches the replica. When the server cannot be reached the poller keeps trying (the drill goes on without
 the seat; the seat catches up when it is back); a refusal (the seat was removed) stops it.
 """
 
@@ -70,6 +71,9 @@ class ReplicaSession(DrillSession):
         self.removed = False
         self.on_status: Callable[[str, str], None] | None = None
         """Called in the console's thread with (message, severity) when the connection changes."""
+        self.on_news: Callable[[], None] | None = None
+        """Called in the poller's thread when it queued news (ops, a clock, a lost server): the
+        console then calls ``apply_feed`` in its own thread, without waiting for its tick."""
         self._results: dict[int, CommandResult] = {}
         self._updates: queue.SimpleQueue[dict[str, Any] | SeatError] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -133,6 +137,7 @@ class ReplicaSession(DrillSession):
                 update = self.client.feed(max(self._cursor, self.applied), self._version)
             except SeatError as error:
                 self._updates.put(error)
+                self._news()
                 if error.refused:
                     return
                 self._stop.wait(backoff)
@@ -141,8 +146,20 @@ class ReplicaSession(DrillSession):
             backoff = 0.25
             self._cursor, self._version = int(update["after"]) + len(update["ops"]), int(update["clock"]["version"])
             self._updates.put(update)
+            self._news()
             if update["clock"]["ended"] and any(op["op"] == "end" for op in update["ops"]):
                 return
+
+    def _news(self) -> None:
+        if self.on_news is not None:
+            try:
+                self.on_news()
+            except Exception:  # the console is going away: its tick (if any) applies the news
+                pass
+
+    def apply_feed(self) -> None:
+        """In the console's thread: apply what the poller queued."""
+        self._drain()
 
     def _drain(self) -> None:
         while True:
@@ -167,8 +184,11 @@ class ReplicaSession(DrillSession):
 
     def _lost(self, error: SeatError) -> None:
         if error.refused:
+            if self.removed:
+                return  # said once (a refused command, then the poller's request)
             self.removed = True
             self.problem = str(error)
+            self._stop.set()
             self._say(f"{error}: this seat can no longer act or follow the drill", "error")
         elif self.problem is None:
             self.problem = str(error)
@@ -207,6 +227,9 @@ class ReplicaSession(DrillSession):
         try:
             answer = self.client.command(line, self.applied)
         except SeatError as error:
+            if error.status in (401, 403):  # the seat was removed: it can no longer act nor follow
+                self._lost(error)
+                return CommandResult(False, f"{error}: this seat can no longer act")
             return CommandResult(False, f"{error} (the command may not have run; the timeline will show it)")
         self._drain()
         self.take(answer["update"])

@@ -36,6 +36,8 @@ from tabletop.serving import ServingThread
 from tabletop.seats.tokens import SeatTokens
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tabletop.drill.session import DrillSession
 
 log = logging.getLogger(__name__)
@@ -56,14 +58,20 @@ class SeatServer:
     """Serves ``session``'s seats; construct and ``serve`` it in the drill's thread."""
 
     def __init__(self, session: "DrillSession", tokens: SeatTokens, *, host: str = "127.0.0.1", port: int = 0,
-                 notify: Callable[[], None] | None = None, wait: float = WAIT) -> None:
+                 notify: Callable[[], None] | None = None, wait: float = WAIT,
+                 folder: "Path | None" = None) -> None:
+        """``folder``: where the tokens' seats.json is kept, written again when a seat is removed
+        (so a drill served again keeps the removed token refused)."""
         self.session = session
         self.tokens = tokens
+        self.folder = folder
         self.feed = Feed()
         self.notify = notify
         self.wait = wait
         self.seen: dict[str, float] = {}
         """Participant → ``time.monotonic()`` of their seat's last request."""
+        self.removed: set[str] = set()
+        """Participants whose seat the facilitator removed (their new token not used yet)."""
         self.closed = threading.Event()
         self._calls = DrillThreadCalls(passed=(), what="a seat's request",
                                        internal=lambda e: Refused(500, f"the drill could not run it: {type(e).__name__}"))
@@ -108,8 +116,33 @@ class SeatServer:
         self.feed.publish(self.session)
 
     def remove(self, participant: str) -> str:
-        """Remove ``participant``'s seat: its token is refused from now on; returns their new token."""
-        return self.tokens.remove(participant)
+        """Remove ``participant``'s seat: its token is refused from now on (a seat waiting on the
+        feed is answered at once, and refused at its next request); returns their new token.
+        OSError when seats.json could not be written again (the seat is removed all the same)."""
+        token = self.tokens.remove(participant)
+        self.seen.pop(participant, None)
+        self.removed.add(participant)
+        self.feed.wake_all()
+        if self.folder is not None:
+            self.tokens.write(self.folder, self.url)
+        return token
+
+    def seats(self, now: float | None = None) -> list[tuple[str, str]]:
+        """Every participant's seat and how it is: connected (a request within the last
+        ``wait`` + 5 seconds: a connected seat always has one waiting on the feed), last seen
+        how long ago, removed (until its new token is used), or not joined."""
+        now = time.monotonic() if now is None else now
+        states = []
+        for participant in self.tokens.tokens:
+            seen = self.seen.get(participant)
+            if seen is None:
+                state = "removed: a new token lets them back in" if participant in self.removed else "not joined"
+            elif now - seen <= self.wait + 5:
+                state = "connected"
+            else:
+                state = f"last seen {_ago(now - seen)} ago"
+            states.append((participant, state))
+        return states
 
     # requests' threads ----------------------------------------------------------------------------
     def call(self, action: Callable[[], Any]) -> Any:
@@ -134,6 +167,7 @@ class SeatServer:
                 raise Refused(403, "the facilitator removed this seat")
             raise Refused(401, "the drill refused the token: it opens no seat of this drill")
         self.seen[participant] = time.monotonic()
+        self.removed.discard(participant)
         return participant
 
     def hello(self, participant: str) -> dict[str, Any]:
@@ -216,6 +250,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(data)
+
+
+def _ago(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m"
 
 
 def _integer(query: dict[str, str], name: str, default: int = 0) -> int:

@@ -43,13 +43,13 @@ class SeatTokens:
     def who(self, token: str) -> str | None:
         """The participant whose seat ``token`` opens, or None."""
         found = None
-        for participant, known in self.tokens.items():
+        for participant, known in list(self.tokens.items()):  # the facilitator may remove a seat meanwhile
             if hmac.compare_digest(known.encode(), token.encode()):
                 found = participant
         return found
 
     def was_revoked(self, token: str) -> bool:
-        return any(hmac.compare_digest(old.encode(), token.encode()) for old in self.revoked)
+        return any(hmac.compare_digest(old.encode(), token.encode()) for old in list(self.revoked))
 
     def remove(self, participant: str) -> str:
         """Revoke ``participant``'s token (their seat is refused from now on); returns the new one."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 
 from tabletop.drill.commands import CommandResult
 from tabletop.drill.outputs import Outputs
@@ -35,6 +36,10 @@ GC_THRESHOLD = (20_000, 20, 10)
 """Collector thresholds while the console runs: Textual keeps ~100k small objects per screen of
 rendered lines, and full collections with Python's defaults (700, 10, 10) stall ticks for
 100-200 ms; these make them rare (benchmarks/console.py measures the effect)."""
+
+
+class News(Message):
+    """The session has news from another thread (a joined seat's feed): apply it and redraw now."""
 
 
 class TabletopApp(App[None]):
@@ -121,6 +126,16 @@ class TabletopApp(App[None]):
             self.flash = paging and (self._ticks // 3) % 2 == 1
         for service in self.on_tick:
             service()
+        self.refresh_views(force=False)
+
+    def news(self) -> None:
+        """From any thread: the session has news (a seat's feed brought ops or the clock); the
+        console applies it and redraws at once instead of at its next tick."""
+        if self.is_running:
+            self.post_message(News())
+
+    def on_news(self, _: News) -> None:
+        self.session.advance(0.0)  # a replica applies its feed; a drill's own clock does not move
         self.refresh_views(force=False)
 
     def frame(self) -> Frame:
