@@ -3,12 +3,15 @@ the facilitator's screen lists the seats and removes one, whose console then clo
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 from tabletop.cli.seats import follow
 from tabletop.scenario.loader import LoadedScenario
 from tabletop.seats.server import SeatServer
 from tests.seats.conftest import DrillThread
 from tests.seats.test_seats import replica
-from tests.tui.conftest import console, run, started, wait_for
+from tests.tui.conftest import console, run, screen_text, started, wait_for
 
 
 def test_a_seats_console_applies_the_feeds_news_without_waiting_for_a_tick(
@@ -34,5 +37,85 @@ def test_a_seats_console_applies_the_feeds_news_without_waiting_for_a_tick(
                 assert app._drawn[0] == 42.0  # drawn, too, by the news
             finally:
                 chen.stop_polling()
+
+    run(go)
+
+
+def test_the_facilitator_sees_the_seats_and_removes_one_whose_console_closes(
+        loaded: LoadedScenario, served: tuple[SeatServer, DrillThread]) -> None:
+    from tabletop.tui.dialogs.choice import ChoiceDialog
+    from tabletop.tui.dialogs.confirm import ConfirmDialog
+    from tabletop.tui.screens.facilitator import FacilitatorScreen
+
+    server, _ = served
+    old = server.tokens.tokens["bob"]
+    bob = replica(loaded, server, "bob")
+    app = console(server.session, seat_server=server)
+
+    async def go() -> None:
+        async with app.run_test(size=(120, 50)) as pilot:
+            await started(pilot)
+            await pilot.press("f")
+            await wait_for(pilot, lambda: isinstance(app.screen, FacilitatorScreen))
+            text = screen_text(app)
+            assert "Seats" in text and "r: remove a seat" in text
+            assert re.search(r"bob +connected", text) and re.search(r"chen +not joined", text)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+            participants = [p for p, _ in server.seats()]
+            await pilot.press(*["down"] * participants.index("bob"), "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            assert "Remove bob's seat?" in screen_text(app)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, FacilitatorScreen))
+            new = server.tokens.tokens["bob"]
+            assert new != old
+            await wait_for(pilot, lambda: f"--as bob --token {new}" in screen_text(app))
+            assert re.search(r"bob +removed: a new token lets them back in", screen_text(app))
+
+    run(go)
+    refused = bob.execute("bob", "note am I still here?")
+    assert not refused.ok and "the facilitator removed this seat" in refused.message
+
+
+def test_a_removed_seats_console_says_so_and_exits(
+        loaded: LoadedScenario, served: tuple[SeatServer, DrillThread]) -> None:
+    server, _ = served
+    bob = replica(loaded, server, "bob")
+    app = console(bob, acting_as="bob", seat=True)
+    follow(app, bob)
+    said: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, **kwargs: (said.append(message), notify(message, **kwargs))  # type: ignore[method-assign]
+
+    async def go() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await started(pilot)
+            bob.start_polling()
+            server.remove("bob")
+            for _ in range(200):
+                if not app.is_running:
+                    break
+                await asyncio.sleep(0.02)
+
+    run(go)
+    bob.stop_polling()
+    assert not app.is_running and bob.removed
+    assert "the facilitator removed this seat: this seat can no longer act or follow the drill" in said
+
+
+def test_a_seats_key_bar_lists_no_key_it_refuses(loaded: LoadedScenario, served: tuple[SeatServer, DrillThread]) -> None:
+    server, _ = served
+    bob = replica(loaded, server, "bob")
+    app = console(bob, acting_as="bob", seat=True)
+
+    async def go() -> None:
+        async with app.run_test(size=(200, 30)) as pilot:
+            await started(pilot)
+            bar = screen_text(app).splitlines()[-1]
+            assert "Ack" in bar and "Note" in bar and "Facilitator" in bar
+            assert "Run/pause" not in bar and "Faster" not in bar and "Slower" not in bar and "Act as" not in bar
+            await pilot.press("space")  # still refused, with the reason
+            await wait_for(pilot, lambda: any("the facilitator runs the clock" in n.message for n in app._notifications))
 
     run(go)

@@ -340,8 +340,8 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
             chaos = ConsoleChaos(session, served, live=live, allow_process=allow_process, notify=notify)
             exits.callback(chaos.leave)
             on_tick.append(chaos.step)
-        serve_seats(exits, session, apps, notices, on_tick, serve=serve, host=host, port=port)
-        app = TabletopApp(session, acting_as=acting_as, notices=notices, on_tick=on_tick)
+        seats = serve_seats(exits, session, apps, notices, on_tick, serve=serve, host=host, port=port)
+        app = TabletopApp(session, acting_as=acting_as, notices=notices, on_tick=on_tick, seat_server=seats)
         apps.append(app)
         app.run()
     timeline = session.drill.timeline.path

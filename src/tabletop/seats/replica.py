@@ -15,8 +15,10 @@ clock belongs to the facilitator: pausing, speed and skipping are refused (``Clo
 Threads: a poller thread long-polls the feed and queues what it gets, then calls ``on_news``
 (the console posts itself a message: it applies the news at once, not at its next tick);
 ``apply_feed`` (from that message, and the console's tick through ``advance``) and ``execute``
-apply it in the console's thread, the only one that touches the replica. When the server cannot be reached the poller keeps trying (the drill goes on without
-the seat; the seat catches up when it is back); a refusal (the seat was removed) stops it.
+apply it in the console's thread, the only one that touches the replica. When the server
+cannot be reached the poller keeps trying (the drill goes on without the seat; the seat
+catches up when it is back); a refusal (the seat was removed) stops it, and the seat can no
+longer act (``removed``: ``tabletop join`` then closes the console and says why).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -30,6 +31,9 @@ from tabletop.tui.screens.end import EndScreen
 from tabletop.tui.screens.facilitator import FacilitatorScreen
 from tabletop.tui.screens.help import HelpScreen
 from tabletop.tui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from tabletop.seats.server import SeatServer
 
 DEFAULT_REFRESH_HZ = 5.0
 GC_THRESHOLD = (20_000, 20, 10)
@@ -54,7 +58,8 @@ class TabletopApp(App[None]):
     def __init__(self, session: DrillSession, *, acting_as: str | None = None, live_clock: bool = True,
                  refresh_hz: float = DEFAULT_REFRESH_HZ, wall: Callable[[], float] = time.monotonic,
                  notices: list[str] | None = None, toasts: bool = True,
-                 on_tick: list[Callable[[], None]] | None = None, seat: bool = False) -> None:
+                 on_tick: list[Callable[[], None]] | None = None, seat: bool = False,
+                 seat_server: "SeatServer | None" = None) -> None:
         """``acting_as``: the participant commands are run as (default: the first one).
         ``live_clock``: run the wall-clock timer; without it virtual time only moves when told.
         ``refresh_hz``: redraws per second (4-10). ``wall``: the wall-clock source of the live clock.
@@ -62,7 +67,9 @@ class TabletopApp(App[None]):
         pages, messages, hints); off, they only go to the console transcript and the panels.
         ``on_tick``: called at every tick after the clock moved, in the drill's thread (e.g. the
         Kubernetes twin's ``serve``). ``seat``: a joined seat of a multi-seat drill
-        (``tabletop join``): it acts only as ``acting_as`` and has no facilitator screen."""
+        (``tabletop join``): it acts only as ``acting_as`` and has no facilitator screen.
+        ``seat_server``: the seat server beside this console (``drill --serve``): the facilitator's
+        screen lists its seats and removes one."""
         super().__init__()
         participants = [p.id for p in session.drill.scenario.participants]
         if acting_as is not None and acting_as not in participants:
@@ -78,6 +85,7 @@ class TabletopApp(App[None]):
         self.toasts = toasts
         self.on_tick = list(on_tick or [])
         self.seat = seat
+        self.seat_server = seat_server
         self.main = MainScreen()
         self.end_outputs: Outputs | None = None
         self._end_shown = False

@@ -2,7 +2,10 @@
 ahead to them, the next message now, a hint, the ground truth, and the end of the drill. Its
 actions are ``facilitate …`` commands, on the timeline under the facilitator's name; skipping
 ahead only moves the clock (``DrillSession.advance_to``), as a faster clock would, and is
-refused (with the reason shown) when the drill runs on a live stack's wall clock."""
+refused (with the reason shown) when the drill runs on a live stack's wall clock. When the
+drill is served (``drill --serve``), the seats too: each participant's seat and how it is, and
+removing one (``r``): its token is refused from then on, its console closes, and the new token
+that lets the person back in is shown here."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from textual.widgets import Button, Static
 from tabletop.drill.board import UpcomingView
 from tabletop.drill.session import SPEEDS
 from tabletop.durations import parse_duration
+from tabletop.seats.tokens import join_command
 from tabletop.tui import format as fmt
 from tabletop.tui.clock import SKIP_AMOUNTS, SKIP_LEAD, ClockKeys, next_message_stop
 from tabletop.tui.dialogs.choice import ChoiceDialog
@@ -53,6 +57,8 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
         Binding("h", "hint", "Hint", priority=True),
         Binding("g", "reveal", "Ground truth", priority=True),
         Binding("E", "end", "End drill", priority=True, key_display="E"),
+        Binding("r", "remove_seat", "Remove a seat", priority=True,
+                tooltip="a served drill's seat: its token is refused from then on and a new one shown"),
         Binding("f,escape", "back", "Back to drill", priority=True, key_display="f"),
     ]
 
@@ -69,6 +75,11 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
             upcoming = Static("", id="fac-upcoming", classes="panel")
             upcoming.border_title = "Upcoming messages"
             yield upcoming
+            if self.app.seat_server is not None:
+                seats = Static("", id="fac-seats", classes="panel")
+                seats.border_title = "Seats"
+                seats.border_subtitle = "r: remove a seat"
+                yield seats
             with Vertical(id="fac-buttons"):
                 for row in BUTTON_ROWS:
                     with Horizontal(classes="fac-button-row"):
@@ -82,10 +93,23 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
                 timeline = TimelineLog(self.app.session.board, max_lines=200, id="fac-timeline", classes="panel")
                 timeline.border_title = "Timeline"
                 yield timeline
-        yield KeyBar([*self.app.BINDINGS[:1], *self.BINDINGS, *self.app.BINDINGS[1:]])
+        yield KeyBar([*self.app.BINDINGS[:1], *self.keys(served=self.app.seat_server is not None),
+                      *self.app.BINDINGS[1:]])
+
+    @classmethod
+    def keys(cls, *, served: bool) -> list[Binding]:
+        """The screen's keys (removing a seat only when the drill is served)."""
+        return [b for b in cls.BINDINGS if isinstance(b, Binding) and (served or b.action != "remove_seat")]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "remove_seat":
+            return self.app.seat_server is not None
+        return super().check_action(action, parameters)
 
     def on_mount(self) -> None:
         self.show_frame(self.app.frame())  # the app skips screens still mounting
+        if self.app.seat_server is not None:
+            self.set_interval(1.0, self._show_seats)  # seats come and go while the clock stands still
 
     def show_frame(self, frame: Frame) -> None:
         self.query_one(StatusBar).show_frame(frame)
@@ -101,7 +125,20 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
         text.append(f" · runbook steps done {done}/{len(frame.steps)}")
         self.query_one("#fac-summary", Static).update(text)
         self._show_upcoming(frame.now)
+        self._show_seats()
         self.query_one("#fac-timeline", TimelineLog).sync()
+
+    def _show_seats(self) -> None:
+        server = self.app.seat_server
+        if server is None:
+            return
+        text = Text()
+        for index, (participant, state) in enumerate(server.seats()):
+            if index:
+                text.append("\n")
+            text.append(f"{participant:<12}", style="bold")
+            text.append(state, style="green" if state == "connected" else "dim")
+        self.query_one("#fac-seats", Static).update(text)
 
     def _show_upcoming(self, now: float) -> None:
         upcoming = self.app.session.board.upcoming_messages()
@@ -178,6 +215,41 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
                                                 "no longer act once it has ended.",
                                            ok_label="End drill"),
                              lambda ok: end(ok) if ok else None)
+
+    def action_remove_seat(self) -> None:
+        server = self.app.seat_server
+        if server is None:
+            return
+        choices = [(f"{participant:<12} {state}", participant) for participant, state in server.seats()]
+
+        def confirm(participant: str | None) -> None:
+            if participant is None:
+                return
+            note = ("Their token is refused from now on and their console closes. A new token is shown here: "
+                    "give it to them to let them back in.")
+            self.app.push_screen(ConfirmDialog(f"Remove {participant}'s seat?", [], note=note, ok_label="Remove seat"),
+                                 lambda ok: self._remove_seat(participant) if ok else None)
+
+        self.app.push_screen(ChoiceDialog("Remove a seat", choices, ok_label="Next"), confirm)
+
+    def _remove_seat(self, participant: str) -> None:
+        server = self.app.seat_server
+        assert server is not None
+        unsaved = ""
+        try:
+            token = server.remove(participant)
+        except OSError as error:
+            token = server.tokens.tokens[participant]
+            unsaved = f" (not saved to seats.json: {error.strerror or error})"
+        join = join_command(server.url, participant, token)
+        output = self.query_one("#fac-output", OutputLog)
+        output.write(Text.assemble(("remove seat ", "bold cyan"), f"{participant}'s seat is closed; to let them "
+                                   f"back in{unsaved}:"))
+        output.write(Text(f"  {join}", style="bold"))
+        output.write(Text(""))
+        self.app.notify(f"{participant}'s seat is closed; their new token is in the facilitator results",
+                        title="remove seat", timeout=6)
+        self._show_seats()
 
     def action_back(self) -> None:
         self.app.pop_screen()

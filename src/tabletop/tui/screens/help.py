@@ -52,7 +52,7 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-body"):
                 yield Static(bindings_table("Drill", list(MainScreen.BINDINGS)))
                 yield Static(bindings_table("Everywhere", list(TabletopApp.BINDINGS)))
-                yield Static(bindings_table("Facilitator screen (f)", list(FacilitatorScreen.BINDINGS)))
+                yield Static(bindings_table("Facilitator screen (f)", FacilitatorScreen.keys(served=getattr(self.app, "seat_server", None) is not None)))
                 yield Static(bindings_table("End of drill", list(EndScreen.BINDINGS)))
                 yield Static(dialogs)
                 yield Static(Text(

@@ -53,6 +53,8 @@ def key(keys: str, action: str, description: str, tooltip: str = "", *, show: bo
     return Binding(keys, action, description, show=show, key_display=display, priority=True, tooltip=tooltip)
 
 
+SEAT_REFUSES = ("toggle_clock", "faster", "slower", "acting_as")
+"""The drill screen's actions a joined seat refuses, not shown on its key bar."""
 TABS = ("tab-incident", "tab-signals", "tab-investigate", "tab-runbook", "tab-timeline")
 
 
@@ -138,7 +140,14 @@ class MainScreen(ClockKeys, TypingScreen):
                 side.border_title = "Timeline"
                 yield side
         yield CommandBar(id="command-bar")
-        yield KeyBar([*self.app.BINDINGS[:1], *self.BINDINGS, *self.app.BINDINGS[1:]])
+        yield KeyBar([*self.app.BINDINGS[:1], *self.keys(seat=self.app.seat), *self.app.BINDINGS[1:]])
+
+    @classmethod
+    def keys(cls, *, seat: bool) -> list[Binding]:
+        """The screen's keys; a joined seat's without those it refuses: the clock's (the facilitator's)
+        and switching who it acts as (the keys still say why when pressed)."""
+        refused = SEAT_REFUSES if seat else ()
+        return [b for b in cls.BINDINGS if isinstance(b, Binding) and b.action not in refused]
 
     def on_mount(self) -> None:
         self._views = [self.query_one(f"#{name}") for name in (
