@@ -16,7 +16,9 @@ ratios measured in the same run):
 - a 1,000-run sweep of the bundled scenario over ten first escalation timeouts on 2 workers:
   wall time and parallel efficiency (``benchmarks/sweep.py``; target < 60 s);
 - the Kubernetes twin with 2,000 pods: list-pods latency, watch-event delay, requests per
-  second (``benchmarks/twin.py``; target: list pods p50 < 20 ms).
+  second (``benchmarks/twin.py``; target: list pods p50 < 20 ms);
+- how soon a joined seat sees another seat's command, p50/p99 (``benchmarks/seat_latency.py``;
+  target: p99 < 250 ms).
 Exit status 1 when a target is missed.
 """
 
@@ -160,10 +162,13 @@ def main(argv: list[str]) -> int:
     import twin  # benchmarks/twin.py: the Kubernetes twin's latency under a 2,000-pod fleet (prints its own lines)
 
     twin_status = 0 if args.json else twin.main([])  # it prints lines, not JSON
+    import seat_latency  # benchmarks/seat_latency.py: how soon a seat sees another seat's command (prints its lines)
+
+    seat_status = 0 if args.json else seat_latency.main([])
     passed = (drill_median < DRILL_TARGET and day_wall < DAY_TARGET and console.passed(figures["console"])
               and bank.passed(figures["bank"]) and reliability.passed(figures["reliability"])
               and sweep.passed(figures["sweep"]))
-    return 0 if passed and twin_status == 0 else 1
+    return 0 if passed and twin_status == 0 and seat_status == 0 else 1
 
 
 if __name__ == "__main__":

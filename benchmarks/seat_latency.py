@@ -110,11 +110,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=50)
     parser.add_argument("--mode", choices=("tick", "news", "both"), default="both")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     missed = False
     for mode in ("tick", "news") if args.mode == "both" else (args.mode,):
         latencies = measure(mode, args.commands)
