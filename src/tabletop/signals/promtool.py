@@ -1,34 +1,22 @@
 """Running Prometheus's ``promtool``: the exact oracle for rule files and rule evaluation.
 
-promtool comes with the Debian package ``prometheus``; it is looked up on ``PATH``.
+promtool comes with the Debian package ``prometheus``; it is looked up on ``PATH`` as the live
+stack's binaries are (``tabletop.stack.binaries.find``: MissingBinary names the package).
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-INSTALL_HINT = "install the Debian package 'prometheus' (apt-get install prometheus), which provides promtool"
-
-
-class PromtoolMissing(RuntimeError):
-    """promtool is not on PATH."""
-
-
-def find_promtool() -> str:
-    """Path of the promtool binary; PromtoolMissing (saying how to install it) when absent."""
-    found = shutil.which("promtool")
-    if found is None:
-        raise PromtoolMissing(f"promtool is not on PATH: {INSTALL_HINT}")
-    return found
+from tabletop.stack.binaries import find
 
 
 def run_promtool(*args: str | Path, timeout: float = 300) -> tuple[bool, str]:
     """Run ``promtool ARGS``; whether it succeeded and what it printed (stdout and stderr
     interleaved as written, so that each file's complaints follow its own header)."""
     result = subprocess.run(
-        [find_promtool(), *map(str, args)],
+        [str(find("promtool")), *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

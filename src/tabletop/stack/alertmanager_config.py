@@ -192,6 +192,13 @@ def _matcher(text: str) -> str:
     return f'{name}{op}"{quoted}"'
 
 
+def for_drill(routing: Routing, user_file: Path | None, *, webhook_url: str, speed: float) -> dict[str, Any]:
+    """A drill's alertmanager.yml: from the team's own file when one is given, else from the routing."""
+    if user_file is not None:
+        return from_user_file(user_file, webhook_url=webhook_url, speed=speed)
+    return from_routing(routing, webhook_url=webhook_url, speed=speed)
+
+
 # from the user's file ------------------------------------------------------------------------
 def from_user_file(path: Path | str, *, webhook_url: str, speed: float) -> dict[str, Any]:
     """The user's alertmanager.yml, checked by amtool, notifying only the drill, scaled by 1/S.

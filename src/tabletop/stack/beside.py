@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 from tabletop.signals.promtool_rules import rule_file_text
 from tabletop.stack.alertmanager import Alertmanager
-from tabletop.stack.alertmanager_config import from_routing, from_user_file
+from tabletop.stack.alertmanager_config import for_drill
 from tabletop.stack.prometheus import Prometheus
 from tabletop.stack.server import ServerError
 from tabletop.stack.timescale import Clock, prometheus_durations, scale_rule_groups
@@ -275,19 +275,6 @@ def _scenario_id(path: Path) -> str | None:
 
 # -- the stack -------------------------------------------------------------------------------------------
 
-class _Prometheus(Prometheus):
-    """Prometheus scraping the target's own path."""
-
-    def __init__(self, folder: Path, *, metrics_path: str, **options: Any) -> None:
-        super().__init__(folder, **options)
-        self.metrics_path = metrics_path
-
-    def prometheus_yml(self) -> dict[str, Any]:
-        config = super().prometheus_yml()
-        config["scrape_configs"][0]["metrics_path"] = self.metrics_path
-        return config
-
-
 class BesideStack:
     """Alertmanager and Prometheus in ``folder`` watching the drill at ``target`` on ``clock``."""
 
@@ -300,7 +287,7 @@ class BesideStack:
         self.alertmanager_config = alertmanager_config
         self.webhook: WebhookReceiver | None = None
         self.alertmanager: Alertmanager | None = None
-        self.prometheus: _Prometheus | None = None
+        self.prometheus: Prometheus | None = None
 
     def start(self) -> "BesideStack":
         """Start the webhook, Alertmanager and Prometheus and wait until Prometheus scrapes the
@@ -315,13 +302,10 @@ class BesideStack:
         durations = prometheus_durations(signals.scrape_interval, signals.evaluation_interval, clock=clock)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.webhook = WebhookReceiver().start()
-        if self.alertmanager_config is not None:
-            config = from_user_file(self.alertmanager_config, webhook_url=self.webhook.url, speed=speed)
-        else:
-            config = from_routing(scenario.routing, webhook_url=self.webhook.url, speed=speed)
+        config = for_drill(scenario.routing, self.alertmanager_config, webhook_url=self.webhook.url, speed=speed)
         self.alertmanager = Alertmanager(self.folder, config=config)
         self.alertmanager.start()
-        self.prometheus = _Prometheus(
+        self.prometheus = Prometheus(
             self.folder, metrics_path=self.target.path, target=self.target.address, rules={"rules.yml": rules},
             scrape_interval=durations["scrape_interval"], evaluation_interval=durations["evaluation_interval"],
             lookback_delta=durations["query.lookback-delta"], alertmanager_url=self.alertmanager.url)

@@ -1,6 +1,6 @@
 """Where the monitoring stack's binaries are: Prometheus's and Alertmanager's Debian packages.
 
-``find(tool)`` looks each tool up on ``PATH`` (as ``signals/promtool.py`` does for promtool) and
+``find(tool)`` looks each tool up on ``PATH`` (``signals/promtool.py`` finds promtool with it) and
 raises ``MissingBinary`` with one line naming the Debian package that provides it:
 
 =============  ===========================================  ==========================

@@ -39,11 +39,13 @@ class Prometheus(Managed):
 
     def __init__(self, folder: Path, *, target: str, rules: dict[str, str], scrape_interval: str, evaluation_interval: str,
                  lookback_delta: str, alertmanager_url: str | None = None, resend_delay: str | None = None,
+                 metrics_path: str = "/metrics",
                  binary: Path | None = None, keep_data: bool = False, data: Path | None = None,
                  ready_timeout: float = 30.0, stop_timeout: float = 10.0) -> None:
         self.folder = Path(os.path.abspath(folder))  # as Prometheus names its rule files (alignment.py)
         self.keep_data = keep_data
         self.target = target
+        self.metrics_path = metrics_path
         self.rule_texts = dict(rules)
         self.scrape_interval = scrape_interval
         self.evaluation_interval = evaluation_interval
@@ -64,6 +66,7 @@ class Prometheus(Managed):
             "scrape_configs": [{
                 "job_name": JOB,
                 "honor_labels": True,  # the drill speaks for many exporters: keep their job/instance labels
+                **({"metrics_path": self.metrics_path} if self.metrics_path != "/metrics" else {}),
                 "static_configs": [{"targets": [self.target]}],
             }],
             "rule_files": [f"{self.rules_folder.name}/*.yml"],  # relative to prometheus.yml

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from tabletop.signals.promtool_rules import rule_file_text
 from tabletop.stack.alertmanager import Alertmanager
-from tabletop.stack.alertmanager_config import from_routing, from_user_file
+from tabletop.stack.alertmanager_config import for_drill
 from tabletop.stack.alignment import aligned_files
 from tabletop.stack.prometheus import Prometheus
 from tabletop.stack.silence_sync import SilenceSync
@@ -126,10 +126,7 @@ class LiveStack:
         scenario = self.loaded.scenario
         scale_rule_groups(self.loaded.rule_groups, self._provisional_clock())  # refuse what cannot scale, now
         self.webhook.start()
-        if self.alertmanager_config is not None:
-            config = from_user_file(self.alertmanager_config, webhook_url=self.webhook.url, speed=self.speed)
-        else:
-            config = from_routing(scenario.routing, webhook_url=self.webhook.url, speed=self.speed)
+        config = for_drill(scenario.routing, self.alertmanager_config, webhook_url=self.webhook.url, speed=self.speed)
         self.alertmanager = Alertmanager(self.folder, config=config, data=self._data / "alertmanager")
         self.alertmanager.start()
         signals = scenario.signals
