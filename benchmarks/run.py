@@ -18,7 +18,10 @@ ratios measured in the same run):
 - the Kubernetes twin with 2,000 pods: list-pods latency, watch-event delay, requests per
   second (``benchmarks/twin.py``; target: list pods p50 < 20 ms);
 - how soon a joined seat sees another seat's command, p50/p99 (``benchmarks/seat_latency.py``;
-  target: p99 < 250 ms).
+  target: p99 < 250 ms);
+- 20 joined seats, each a process of its own, following a drill at 60x for 60 s while half of them
+  type: per-seat update latency p50/p99 and the drill server's CPU share
+  (``benchmarks/seat_load.py``; target: p99 < 250 ms over all seats).
 Exit status 1 when a target is missed.
 """
 
@@ -144,6 +147,9 @@ def main(argv: list[str]) -> int:
     import sweep  # benchmarks/sweep.py: a 1,000-run sweep on 2 workers, its parallel efficiency
 
     figures["sweep"] = sweep.bench_apart()
+    import seat_load  # benchmarks/seat_load.py: 20 seat processes at 60x, in a process of its own
+
+    figures["seat_load"] = seat_load.bench_apart()
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
@@ -159,6 +165,7 @@ def main(argv: list[str]) -> int:
         print("\n".join(bank.describe(figures["bank"])))
         print("\n".join(reliability.describe(figures["reliability"])))
         print("\n".join(sweep.describe(figures["sweep"])))
+        print("\n".join(seat_load.describe(figures["seat_load"])))
     import twin  # benchmarks/twin.py: the Kubernetes twin's latency under a 2,000-pod fleet (prints its own lines)
 
     twin_status = 0 if args.json else twin.main([])  # it prints lines, not JSON
@@ -167,7 +174,7 @@ def main(argv: list[str]) -> int:
     seat_status = 0 if args.json else seat_latency.main([])
     passed = (drill_median < DRILL_TARGET and day_wall < DAY_TARGET and console.passed(figures["console"])
               and bank.passed(figures["bank"]) and reliability.passed(figures["reliability"])
-              and sweep.passed(figures["sweep"]))
+              and sweep.passed(figures["sweep"]) and seat_load.passed(figures["seat_load"]))
     return 0 if passed and twin_status == 0 and seat_status == 0 else 1
 
 
