@@ -109,10 +109,21 @@ class Board:
             (getattr(c, "interval") for c in drill.loaded.rubric.criteria if c.measure == "status_updates"),
             DEFAULT_STATUS_INTERVAL,
         )
-        self._sampled_to = -1
         self.burn: dict[str, deque[tuple[float, float]]] = {s.slo.id: deque(maxlen=240) for s in drill.slo.states}
         """Each SLO's error budget burned so far (percent), at the newest evaluation time of each
         sample (the SLO tracker only knows its budget now: a jump of the clock adds one point)."""
+        self.rebind(drill)
+
+    def rebind(self, drill: "Drill") -> None:
+        """Show ``drill`` from its start (a seat's replica rebuilt, ``ReplicaSession``): what was
+        read of the old one is forgotten, but the indicators and burn histories stay the same
+        objects, emptied and sampled again (the console's widgets hold them)."""
+        self.drill = drill
+        for indicator in self.indicators:
+            indicator.points.clear()
+        for burned in self.burn.values():
+            burned.clear()
+        self._sampled_to = -1
         self._read = 0
         self._first_ack: float | None = None
         self._last_status: float | None = None

@@ -33,6 +33,7 @@ from tabletop.drill.commands import CommandResult
 from tabletop.drill.engine import Drill
 from tabletop.drill.session import ClockRefused, DrillSession
 from tabletop.drill.timeline import Header
+from tabletop.durations import format_clock
 from tabletop.scenario.loader import LoadedScenario
 from tabletop.seats.client import SeatClient, SeatError
 
@@ -60,14 +61,14 @@ class Diverged(Exception):
 class ReplicaSession(DrillSession):
     def __init__(self, loaded: LoadedScenario, header: Header, participant: str, client: SeatClient, *,
                  out_dir: Path | None = None) -> None:
-        timeline = out_dir / "timeline.jsonl" if out_dir is not None else None
-        drill = Drill(loaded, seed=header.seed, responder=header.responder, timeline_path=timeline,
-                      scenario_label=header.scenario_path, without_faults=header.without_faults, paging=header.paging)
-        super().__init__(loaded, drill, out_dir=out_dir)
+        self.header = header
+        super().__init__(loaded, self._new_drill(loaded, out_dir), out_dir=out_dir)
         self.participant = participant
         self.client = client
         self.applied = 0
         """Feed ops applied so far."""
+        self._ops: list[dict[str, Any]] = []
+        """The ops applied, in feed order (to rebuild the replica when the drill goes back)."""
         self.problem: str | None = None
         """Why the server cannot be reached now (None while it can)."""
         self.removed = False
@@ -82,20 +83,39 @@ class ReplicaSession(DrillSession):
         self._thread: threading.Thread | None = None
         self._cursor, self._version = 0, -1
 
+    def _new_drill(self, loaded: LoadedScenario, out_dir: Path | None) -> Drill:
+        """The replica's drill at its start, built as the server's was (the same timeline header)."""
+        header = self.header
+        timeline = out_dir / "timeline.jsonl" if out_dir is not None else None
+        return Drill(loaded, seed=header.seed, responder=header.responder, timeline_path=timeline,
+                     scenario_label=header.scenario_path, without_faults=header.without_faults, paging=header.paging)
+
     # the feed ----------------------------------------------------------------------------------------
     def catch_up(self) -> None:
         """Fetch the feed so far and run the replica to the server's present (raises SeatError)."""
         self.take(self.client.feed(self.applied, -1))
 
-    def take(self, update: dict[str, Any]) -> None:
-        """Apply one feed update: the ops not yet applied, then the clock (raises ``Diverged``)."""
+    def take(self, update: dict[str, Any], *, reconnected: bool = False) -> None:
+        """Apply one feed update: the ops not yet applied, then the clock (raises ``Diverged``).
+
+        The drill may have gone back in time: a drill served again after ``--resume`` is rebuilt
+        from its timeline and goes on from just after its last event, while this replica had
+        followed its clock further. Then an op comes earlier than the replica's present (never
+        otherwise: an op is never before a clock the server published), or, in the first update
+        after the server was lost (``reconnected``; a stale update cannot come then), the clock
+        is behind the replica's; the replica is rebuilt from the ops so far and goes on from the
+        drill's present, so that it runs the new ops where the drill ran them."""
         after, ops = int(update["after"]), update["ops"]
         if after > self.applied:
             return  # a gap (cannot happen with one server): the poller asks again from ``applied``
-        for op in ops[self.applied - after:]:
+        new, clock = ops[self.applied - after:], update["clock"]
+        if not self.drill.ended and (any(round(op["t"], 3) < self.drill.now for op in new)
+                                     or (reconnected and round(clock["t"], 3) < self.drill.now)):
+            self._rebuild(round(min([clock["t"], *(op["t"] for op in new)]), 3))
+        for op in new:
             self._apply(op)
+            self._ops.append(op)
             self.applied += 1
-        clock = update["clock"]
         self.paused, self.speed = bool(clock["paused"]), float(clock["speed"])
         if not self.drill.ended and clock["t"] > self.drill.now:
             self.drill.advance_to(round(clock["t"], 3))
@@ -122,6 +142,22 @@ class ReplicaSession(DrillSession):
                 raise Diverged(f"the server ended the drill at event {op['seq']}, "
                                f"this seat at {drill.timeline.events[-1].seq}")
         self.board.sample()
+
+    def _rebuild(self, t: float) -> None:
+        """The drill went back to ``t``: run a new replica through the ops applied so far (its
+        timeline copy is written again), then say so."""
+        went_from = self.drill.now
+        self.drill.timeline.close()
+        self.drill = self._new_drill(self.loaded, self.out_dir)
+        self.board.rebind(self.drill)
+        ops, self._ops, self.applied = self._ops, [], 0
+        self._results.clear()
+        for op in ops:
+            self._apply(op)
+            self._ops.append(op)
+            self.applied += 1
+        self._say(f"the drill went back from {format_clock(went_from)} to {format_clock(t)} (the facilitator "
+                  "resumed it from its timeline): this seat went back with it", "warning")
 
     def start_polling(self) -> None:
         if self._thread is None:
@@ -174,11 +210,12 @@ class ReplicaSession(DrillSession):
             else:
                 if self.removed:
                     continue
-                if self.problem is not None:
+                reconnected = self.problem is not None
+                if reconnected:
                     self.problem = None
                     self._say("back in touch with the drill server: this seat caught up", "information")
                 try:
-                    self.take(item)
+                    self.take(item, reconnected=reconnected)
                 except Diverged as error:
                     self.removed, self.problem = True, f"this seat lost the drill: {error}"
                     self._stop.set()
