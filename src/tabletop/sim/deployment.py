@@ -236,8 +236,9 @@ class Deployment:
         result.bad_gateway = per_endpoint * (len(endpoints) - len(serving))
         store_down = any(store.down for store in self.stores)
         extra = sum(store.added_latency for store in self.stores)
+        shares: dict[tuple[str, float], tuple[tuple, float]] = {}
         for pod in serving:
-            traffic = self._pod_traffic(pod, per_endpoint, extra, store_down)
+            traffic = self._pod_traffic(pod, per_endpoint, extra, store_down, shares)
             result.pods.append(traffic)
             result.ok += traffic.ok
             if store_down:
@@ -248,10 +249,25 @@ class Deployment:
         self.last = result
         return result
 
-    def _pod_traffic(self, pod: Pod, load: float, extra_latency: float, store_down: bool) -> PodTraffic:
-        spec = self.spec
-        profile = self.profile(pod.version)
+    def _pod_traffic(self, pod: Pod, load: float, extra_latency: float, store_down: bool,
+                     shares: dict[tuple[str, float], tuple[tuple, float]]) -> PodTraffic:
+        """A serving replica's traffic. Replicas of one version on equally fast GPUs get the same
+        share of a step: it is computed once per step, in ``shares``."""
         speed = min((gpu.speed for gpu in pod.gpus), default=1.0)
+        key = (pod.version, speed)
+        share = shares.get(key)
+        if share is None:
+            share = shares[key] = self._share(self.profile(pod.version), speed, load, extra_latency, store_down)
+        fields, busy = share
+        for gpu in pod.gpus:
+            gpu.busy = busy
+        return PodTraffic(pod, *fields)
+
+    def _share(self, profile: VersionProfile, speed: float, load: float, extra_latency: float,
+               store_down: bool) -> tuple[tuple, float]:
+        """What one replica does with ``load``: the fields of its PodTraffic after ``pod``, and
+        how busy its GPUs are."""
+        spec = self.spec
         capacity = spec.capacity_rps * speed / profile.latency_factor
         utilisation = load / capacity
         served = min(load, capacity)
@@ -265,14 +281,12 @@ class Deployment:
             ttft_p50 = (spec.latency.time_to_first_token_p50 or spec.latency.p50 / 10) * profile.latency_factor / speed
             ttft = LatencyShape(ttft_p50 + wait * service_mean + extra_latency, 0.6)
         busy = min(1.0, 0.05 + 0.93 * min(utilisation, 1.0))
-        for gpu in pod.gpus:
-            gpu.busy = busy
         if store_down:
-            return PodTraffic(pod, 0.0, load, latency, ttft, 0.0, 0.0, utilisation)
+            return (0.0, load, latency, ttft, 0.0, 0.0, utilisation), busy
         late = served * (1 - latency.cdf(spec.latency.timeout))
         running = min(spec.concurrency, served * service_mean)
         waiting = min(served * wait * service_mean + overflow * spec.latency.timeout, 20.0 * spec.concurrency)
-        return PodTraffic(pod, served - late, late + overflow, latency, ttft, running, waiting, utilisation)
+        return (served - late, late + overflow, latency, ttft, running, waiting, utilisation), busy
 
 
 def _deletion_order(pod: Pod) -> tuple[int, float]:
