@@ -59,7 +59,8 @@ def test_the_facilitator_sees_the_seats_and_removes_one_whose_console_closes(
             await wait_for(pilot, lambda: isinstance(app.screen, FacilitatorScreen))
             text = screen_text(app)
             assert "Seats" in text and "r: remove a seat" in text
-            assert re.search(r"bob +connected", text) and re.search(r"chen +not joined", text)
+            assert re.search(r"connected +bob +│", text)  # the seats, grouped by how they are
+            assert re.search(r"not joined +alice, chen, dana, erin, farid", text)
             await pilot.press("r")
             await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
             participants = [p for p, _ in server.seats()]
@@ -71,7 +72,7 @@ def test_the_facilitator_sees_the_seats_and_removes_one_whose_console_closes(
             new = server.tokens.tokens["bob"]
             assert new != old
             await wait_for(pilot, lambda: f"--as bob --token {new}" in screen_text(app))
-            assert re.search(r"bob +removed: a new token lets them back in", screen_text(app))
+            assert re.search(r"removed +bob \(a new token lets them back in\)", screen_text(app))
 
     run(go)
     refused = bob.execute("bob", "note am I still here?")
@@ -119,3 +120,31 @@ def test_a_seats_key_bar_lists_no_key_it_refuses(loaded: LoadedScenario, served:
             await wait_for(pilot, lambda: any("the facilitator runs the clock" in n.message for n in app._notifications))
 
     run(go)
+
+
+def test_the_facilitators_own_commands_and_clock_reach_the_seats_without_waiting_for_a_tick(
+        loaded: LoadedScenario) -> None:
+    import json
+
+    from tabletop.drill.session import DrillSession
+    from tabletop.seats.tokens import SeatTokens
+
+    session = DrillSession.start(loaded, seed=3)
+    server = SeatServer(session, SeatTokens.issue([p.id for p in loaded.scenario.participants]))  # nothing serves it
+    app = console(session, seat_server=server)
+    app.tick = lambda: None  # type: ignore[method-assign]  # and the console's ticks do nothing
+
+    async def go() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(pilot)
+            version = server.feed.version
+            assert app.execute("note for every seat").ok
+            assert any("note for every seat" in json.dumps(op) for op in server.feed.ops)
+            assert server.feed.version > version
+            await pilot.press("space")  # the facilitator starts the clock
+            assert server.feed.clock["paused"] is False
+
+    try:
+        run(go)
+    finally:
+        server.close()

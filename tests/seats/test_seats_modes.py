@@ -5,8 +5,8 @@ terminal, and, beside them,
 - ``--twin``: real kubectl against the twin's kubeconfig; its writes are commands on the one
   timeline, so the seat's replica runs them too and its copy of the timeline stays the
   facilitator's, byte for byte;
-- ``--resume``: a served drill quit before its end and served again (on the same port) keeps
-  its seats' tokens: a seat that quit joins again with its old one, a seat that stayed joined
+- ``--resume``: a served drill quit before its end and served again keeps its seats' tokens
+  and its port (the one in seats.json, free again): a seat that quit joins again with its old one, a seat that stayed joined
   catches up (and goes back with the drill, which resumes from its timeline's last event), and
   both act;
 - ``--stack``: real Prometheus and Alertmanager; the seat's clock is the stack's (it runs at the
@@ -176,7 +176,6 @@ def test_a_served_drill_resumed_keeps_its_seats_tokens_and_seats_carry_on(termin
     facilitator.wait_for(r"⏸ PAUSED", timeout=90)
     before = json.loads((out / "seats.json").read_text())
     tokens = {who: given["token"] for who, given in before["seats"].items()}
-    port = before["url"].rsplit(":", 1)[1]
     facilitator.press("Space")
     facilitator.wait_for(r"▶ RUN")
     seat(bob, before["url"], "bob", tokens["bob"], tmp_path / "bob-before")
@@ -194,8 +193,8 @@ def test_a_served_drill_resumed_keeps_its_seats_tokens_and_seats_carry_on(termin
     assert "exit status 0" in quit_console(bob)
 
     resumed = terminal("resumed")
-    resumed.start([str(TABLETOP), "drill", "--resume", str(out / "timeline.jsonl"), "--serve", "--port", port],
-                  ROOT, 120, 40)
+    resumed.start([str(TABLETOP), "drill", "--resume", str(out / "timeline.jsonl"), "--serve"],  # no --port: the
+                  ROOT, 120, 40)  # port in seats.json, where chen's seat still looks
     resumed.wait_for(r"⏸ PAUSED", timeout=90)
     after = json.loads((out / "seats.json").read_text())
     assert after["url"] == before["url"]

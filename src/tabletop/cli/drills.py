@@ -268,8 +268,8 @@ def twin(scenario: Path | None, seed: int, out_dir: Path | None, speed: float, d
 @with_twin_options
 def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_as: str | None, speed: float | None,
           resume: Path | None, scenario_path: Path | None, twin: bool, live: bool, allow_process: bool,
-          stack: bool, alertmanager_config: Path | None, serve: bool, host: str, port: int,
-          **twin_options: Any) -> None:
+          stack: bool, alertmanager_config: Path | None, serve: bool, host: str, port: int, web: bool,
+          web_port: int, **twin_options: Any) -> None:
     """Work a drill together in the terminal console (no SCENARIO: pick one from the bank in a terminal, else the bundled one).
 
     The timeline is written as the drill goes; quitting before the end keeps it, and
@@ -278,7 +278,7 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
     kubeconfig acts on the same drill, on the same timeline. With --stack a real Prometheus and
     Alertmanager page the team; they run on the wall clock, so once space has started the
     clock the drill cannot pause, change speed or skip ahead. With --serve each participant can
-    take their own seat from another terminal (`tabletop join`)."""
+    take their own seat from another terminal (`tabletop join`), and with --web from a browser."""
     from contextlib import ExitStack
 
     from tabletop.drill.session import SPEEDS
@@ -340,7 +340,8 @@ def drill(scenario: Path | None, seed: int | None, out_dir: Path | None, acting_
             chaos = ConsoleChaos(session, served, live=live, allow_process=allow_process, notify=notify)
             exits.callback(chaos.leave)
             on_tick.append(chaos.step)
-        seats = serve_seats(exits, session, apps, notices, on_tick, serve=serve, host=host, port=port)
+        seats = serve_seats(exits, session, apps, notices, on_tick, serve=serve, host=host, port=port,
+                            web=web, web_port=web_port)
         app = TabletopApp(session, acting_as=acting_as, notices=notices, on_tick=on_tick, seat_server=seats)
         apps.append(app)
         app.run()

@@ -21,6 +21,10 @@ def with_seat_options(command: Any) -> Any:
     def checked(*args: Any, **kwargs: Any) -> Any:
         if not kwargs["serve"] and (kwargs["host"] != "127.0.0.1" or kwargs["port"] != 0):
             fail("--host and --port are the seat server's: they go with --serve")
+        if not kwargs["serve"] and (kwargs["web"] or kwargs["web_port"] != 0):
+            fail("--web serves the seats' consoles to browsers: it goes with --serve")
+        if kwargs["web_port"] != 0 and not kwargs["web"]:
+            fail("--web-port is the web front's: it goes with --web")
         return command(*args, **kwargs)
 
     options = [
@@ -30,6 +34,10 @@ def with_seat_options(command: Any) -> Any:
                      help="With --serve: the address seats connect to (every seat needs its token, on any address)."),
         click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
                      help="With --serve: the seat server's port (0: any free port)."),
+        click.option("--web", is_flag=True, help="With --serve: each participant can also take their seat in a "
+                     "browser, at their own link (written to seats.json beside the join commands)."),
+        click.option("--web-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+                     help="With --web: the browser seats' port (0: any free port), on --host."),
     ]
     for option in reversed(options):
         checked = option(checked)
@@ -46,31 +54,42 @@ def _loopback(host: str) -> bool:
 
 
 def serve_seats(exits: ExitStack, session: Any, apps: list[Any], notices: list[str], on_tick: list[Any], *,
-                serve: bool, host: str, port: int) -> Any:
+                serve: bool, host: str, port: int, web: bool = False, web_port: int = 0) -> Any:
     """With --serve: the seat server beside the console (served from its thread at every tick, and
-    at once when a seat's command waits, through ``apps[0]``); its tokens written; the join commands
-    printed. None without --serve."""
+    at once when a seat's command waits, through ``apps[0]``); with --web its web front too; its
+    tokens written; the join commands (and seat links) printed. None without --serve."""
     if not serve:
         return None
     from tabletop.seats.server import SeatServer
-    from tabletop.seats.tokens import SeatTokens, join_command
+    from tabletop.seats.tokens import SeatTokens, join_command, recorded_ports
 
     participants = [p.id for p in session.drill.scenario.participants]
     timeline = session.drill.timeline.path
     folder = timeline.parent if timeline is not None else Path(".")
     tokens = SeatTokens.issue(participants, folder)
+    seat_port, recorded_web_port = recorded_ports(folder)
     servers: list[Any] = []
 
     def wake() -> None:
         if apps and servers:
             apps[0].call_from_thread(servers[0].serve)
 
-    try:
-        server = SeatServer(session, tokens, host=host, port=port, notify=wake, folder=folder)
-    except OSError as error:
-        fail(f"--port: cannot listen on {host}:{port}: {error.strerror or error}")
+    server = None
+    if port == 0 and seat_port is not None:  # served here before: where joined seats still look, if free
+        try:
+            server = SeatServer(session, tokens, host=host, port=seat_port, notify=wake, folder=folder)
+        except OSError:
+            server = None
+    if server is None:
+        try:
+            server = SeatServer(session, tokens, host=host, port=port, notify=wake, folder=folder)
+        except OSError as error:
+            fail(f"--port: cannot listen on {host}:{port}: {error.strerror or error}")
     servers.append(server)
     exits.enter_context(server)
+    if web:
+        ports = [recorded_web_port, 0] if web_port == 0 and recorded_web_port is not None else [web_port]
+        tokens.web = _start_web_front(exits, server.url, host, ports, session.loaded.path, folder)
     try:
         path = tokens.write(folder, server.url)
     except OSError as error:
@@ -82,9 +101,39 @@ def serve_seats(exits: ExitStack, session: Any, apps: list[Any], notices: list[s
     click.echo(f"Seats at {server.url}: each participant joins with their own token ({path}, mode 0600):", err=True)
     for participant, token in tokens.tokens.items():
         click.echo(f"  {join_command(server.url, participant, token)}", err=True)
-    notices.append(f"Seats at {server.url}: {len(participants)} participants can join (their join commands "
-                   f"are in {path}).")
+    if tokens.web is not None:
+        click.echo("or in a browser, each at their own link (the link is their token: hand it to them alone):",
+                   err=True)
+        for participant in tokens.tokens:
+            click.echo(f"  {participant:<12} {tokens.browser_link(participant)}", err=True)
+    browsers = f" or in a browser ({tokens.web})" if tokens.web is not None else ""
+    notices.append(f"Seats at {server.url}{browsers}: {len(participants)} participants can join (their join "
+                   f"commands{' and links' if browsers else ''} are in {path}).")
     return server
+
+
+def _start_web_front(exits: ExitStack, seat_url: str, host: str, ports: list[int], scenario: Path,
+                     folder: Path) -> str:
+    """The seats' web front (``--web``) on the first of ``ports`` it can listen on, stopped with
+    the drill; its URL."""
+    from tabletop.seats.web_front import WebFront, WebFrontError
+
+    *first, last = ports
+    for port in first:  # where open pages still look, if free
+        front = WebFront(seat_url, host=host, port=port, scenario=scenario, log_path=folder / "web.log")
+        try:
+            url = front.start()
+        except WebFrontError:
+            continue
+        exits.callback(front.close)
+        return url
+    front = WebFront(seat_url, host=host, port=last, scenario=scenario, log_path=folder / "web.log")
+    try:
+        url = front.start()
+    except WebFrontError as error:
+        fail(f"--web: {error}")
+    exits.callback(front.close)
+    return url
 
 
 def follow(app: Any, session: Any) -> None:

@@ -48,6 +48,13 @@ CALL_TIMEOUT = 20.0
 MAX_BODY = 64 * 1024
 
 
+CONNECTED = "connected"
+NOT_JOINED = "not joined"
+REMOVED = "removed: a new token lets them back in"
+LAST_SEEN = "last seen "
+"""A seat's states in ``SeatServer.seats`` (last seen: followed by how long ago)."""
+
+
 class Refused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -136,11 +143,11 @@ class SeatServer:
         for participant in self.tokens.tokens:
             seen = self.seen.get(participant)
             if seen is None:
-                state = "removed: a new token lets them back in" if participant in self.removed else "not joined"
+                state = REMOVED if participant in self.removed else NOT_JOINED
             elif now - seen <= self.wait + 5:
-                state = "connected"
+                state = CONNECTED
             else:
-                state = f"last seen {_ago(now - seen)} ago"
+                state = f"{LAST_SEEN}{_ago(now - seen)} ago"
             states.append((participant, state))
         return states
 
@@ -188,6 +195,11 @@ class SeatServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128
+    """Listen backlog. Every publish of the clock answers all seats' waiting feed requests at once
+    and each seat asks again at once, on a new connection: the default backlog of 5 dropped
+    connection attempts under 20 seats, which a seat's kernel retries only after 1 s
+    (benchmarks/seat_load.py)."""
     seats: SeatServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:

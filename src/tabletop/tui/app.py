@@ -203,6 +203,7 @@ class TabletopApp(App[None]):
             self.show_result(line, actor, result)
             return result
         result = self.session.execute(actor, line)
+        self._share()
         self.show_result(line, actor, result)
         self.refresh_views()
         return result
@@ -213,9 +214,15 @@ class TabletopApp(App[None]):
             self.show_result(f"facilitate {action}", "facilitator", result)
             return result
         result = self.session.facilitate(action)
+        self._share()
         self.show_result(f"facilitate {action}", "facilitator", result)
         self.refresh_views()
         return result
+
+    def _share(self) -> None:
+        """A served drill's seats get what this console just did at once, not at its next tick."""
+        if self.seat_server is not None:
+            self.seat_server.serve()
 
     def show_result(self, line: str, actor: str, result: CommandResult) -> None:
         if result.ok:
@@ -268,6 +275,7 @@ class TabletopApp(App[None]):
         """Do what was asked of the session's clock; when it refuses, say why."""
         try:
             change()
+            self._share()
         except ClockRefused as refused:
             self.notify(str(refused), title="the clock", severity="warning", timeout=8)
             return False

@@ -20,6 +20,7 @@ from textual.widgets import Button, Static
 from tabletop.drill.board import UpcomingView
 from tabletop.drill.session import SPEEDS
 from tabletop.durations import parse_duration
+from tabletop.seats.server import CONNECTED, LAST_SEEN, REMOVED
 from tabletop.seats.tokens import join_command
 from tabletop.tui import format as fmt
 from tabletop.tui.clock import SKIP_AMOUNTS, SKIP_LEAD, ClockKeys, next_message_stop
@@ -132,13 +133,7 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
         server = self.app.seat_server
         if server is None:
             return
-        text = Text()
-        for index, (participant, state) in enumerate(server.seats()):
-            if index:
-                text.append("\n")
-            text.append(f"{participant:<12}", style="bold")
-            text.append(state, style="green" if state == "connected" else "dim")
-        self.query_one("#fac-seats", Static).update(text)
+        self.query_one("#fac-seats", Static).update(seats_text(server.seats()))
 
     def _show_upcoming(self, now: float) -> None:
         upcoming = self.app.session.board.upcoming_messages()
@@ -246,6 +241,9 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
         output.write(Text.assemble(("remove seat ", "bold cyan"), f"{participant}'s seat is closed; to let them "
                                    f"back in{unsaved}:"))
         output.write(Text(f"  {join}", style="bold"))
+        browser = server.tokens.browser_link(participant)
+        if browser is not None:
+            output.write(Text.assemble("  or in a browser: ", (browser, "bold")))
         output.write(Text(""))
         self.app.notify(f"{participant}'s seat is closed; their new token is in the facilitator results",
                         title="remove seat", timeout=6)
@@ -253,6 +251,32 @@ class FacilitatorScreen(ClockKeys, TypingScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def seats_text(seats: list[tuple[str, str]]) -> Text:
+    """The seats grouped by how they are, one line per state (a room of eight fits in a few
+    lines of an 80x24 screen): connected, away (how long ago each was last seen), not joined,
+    removed."""
+    groups: dict[str, list[str]] = {"connected": [], "away": [], "not joined": [], "removed": []}
+    for participant, state in seats:
+        if state == CONNECTED:
+            groups["connected"].append(participant)
+        elif state.startswith(LAST_SEEN):
+            groups["away"].append(f"{participant} {state.removeprefix(LAST_SEEN)}")
+        elif state == REMOVED:
+            groups["removed"].append(participant)
+        else:
+            groups["not joined"].append(participant)
+    text = Text()
+    for label, names in groups.items():
+        if names:
+            if text:
+                text.append("\n")
+            text.append(f"{label:<11}", style="green" if label == "connected" else "bold")
+            text.append(", ".join(names), style="" if label == "connected" else "dim")
+            if label == "removed":
+                text.append(" (a new token lets them back in)", style="dim")
+    return text
 
 
 def upcoming_line(message: UpcomingView, now: float) -> Text:
