@@ -149,7 +149,7 @@ class SeriesStore:
         self._live_now: list[int] = []
         self._live_before: set[int] = set()
         self.generation = 0
-        """Bumped whenever a series is added: selection caches key on it."""
+        """Bumped whenever a series is added or joins a block: selection caches key on it."""
         self.scrapes = 0
         """Scrapes completed so far."""
 
@@ -198,6 +198,7 @@ class SeriesStore:
             series.ts = block.ts
             series.block = block
             self._ts[series.sid] = block.ts
+        self.generation += 1
         return block
 
     # writing -------------------------------------------------------------------------------

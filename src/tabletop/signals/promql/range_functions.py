@@ -16,7 +16,7 @@ from typing import Any
 from tabletop.signals.promql.gofloat import NAN, div
 from tabletop.signals.promql.labels import Vector, ensure_unique
 from tabletop.signals.promql.nodes import VECTOR, Context, Node
-from tabletop.signals.promql.selectors import RangeSelector
+from tabletop.signals.promql.selectors import Entry, RangeSelector
 from tabletop.signals.promql.stats import (
     compensated_mean,
     kahan_inc,
@@ -25,6 +25,7 @@ from tabletop.signals.promql.stats import (
     minimum,
     quantile,
 )
+from tabletop.signals.store import SeriesStore
 
 Column = list[float]
 
@@ -209,6 +210,45 @@ KERNELS: dict[str, Kernel] = {
 Grouper = Callable[[dict[str, str]], Hashable]
 """The group key of a sample's labels under an aggregation's ``by``/``without``."""
 
+class _Run:
+    """Consecutive selected series sharing one list of timestamps (a block's members, in
+    Prometheus's order): ``RangeFunction._counters`` finds their window once for all, and
+    skips them all at once when it has fewer than two samples (a target gone)."""
+
+    __slots__ = ("ts", "series", "bares", "_grouper", "_keys")
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.ts = entries[0][0].ts
+        self.series = [series for series, _, _ in entries]
+        self.bares = [bare for _, _, bare in entries]
+        self._grouper: Grouper | None = None
+        self._keys: list[Hashable] = []
+
+    def keys(self, group: Grouper, fallback: Grouper) -> list[Hashable]:
+        """Each series' group key (see ``RangeFunction.sums``), found once."""
+        if self._grouper is not group:
+            self._grouper = group
+            self._keys = [_group_key(bare, group, fallback) for bare in self.bares]
+        return self._keys
+
+
+def _group_key(labels: dict[str, str], group: Grouper, fallback: Grouper) -> Hashable:
+    try:
+        return group(labels)
+    except KeyError:
+        return fallback(labels)
+
+
+def _runs(entries: list[Entry]) -> list[_Run]:
+    """``entries`` cut where the list of timestamps changes."""
+    runs = []
+    begin = 0
+    for i in range(1, len(entries) + 1):
+        if i == len(entries) or entries[i][0].ts is not entries[begin][0].ts:
+            runs.append(_Run(entries[begin:i]))
+            begin = i
+    return runs
+
 
 class RangeFunction(Node):
     """A kernel applied to every series a range selector selects; drops the metric name
@@ -224,6 +264,7 @@ class RangeFunction(Node):
         self.counter = getattr(kernel, "counter", False)
         """rate and increase: evaluated by ``_counters``."""
         self.is_rate = getattr(kernel, "per_second", False)
+        self._cached_runs: tuple[list[Entry], int, list[_Run]] | None = None
 
     def eval(self, ctx: Context) -> Vector:
         matrix = self.matrix
@@ -281,9 +322,9 @@ class RangeFunction(Node):
 
     def _counters(self, ctx: Context, w: Window, group: Grouper | None = None, fallback: Grouper | None = None) -> Any:
         """``_windows`` for rate and increase, with the kernel inlined for the common window (no
-        stale marker, no counter reset) and the window found once for the series of a block
-        (they share their timestamps): the hottest loop of a drill's rules, a latency
-        histogram's buckets times its targets. Keep it in step with ``_extrapolated_rate``.
+        stale marker, no counter reset) and the window found once for the series of a run (they
+        share their timestamps): the hottest loop of a drill's rules, a latency histogram's
+        buckets times its targets. Keep it in step with ``_extrapolated_rate``.
 
         With ``group``, returns the sums per group (``sums``) instead of the vector."""
         start, end, range_ = w.start, w.end, w.range
@@ -291,48 +332,45 @@ class RangeFunction(Node):
         is_rate = self.is_rate
         out: Vector = []
         sums: dict[Hashable, float] = {}
-        shared: Column | None = None
-        lo = hi = -1
-        sampled = to_start = tail = threshold = base = 0.0
-        falls = False
-        for series, _, bare in self.matrix.selector.entries(ctx.store):
-            ts = series.ts
-            if ts is not shared:
-                shared = ts
-                window = _counter_window(ts, start, end, range_, is_rate)
-                if window is None:
-                    lo = -1
-                    continue
-                lo, hi, sampled, to_start, tail, threshold, base = window
-                falls = series.falls_within(lo, hi)  # a block's members fall together
-            elif lo < 0:
+        for run in self._runs(ctx.store):
+            window = _counter_window(run.ts, start, end, range_, is_rate)
+            if window is None:
                 continue
-            factor = base
-            vs = series.vs
-            if falls or series.last_stale >= lo:  # the kernel, on this series' own window
-                value = kernel(*(_without_stale(ts, vs, lo, hi) if series.last_stale >= lo else (ts, vs, lo, hi)), w, NAN)
-                if value is None:
-                    continue
-            else:
-                first = vs[lo]
-                value = vs[hi - 1] - first
-                if value > 0 and first >= 0:
-                    to_zero = sampled * (first / value)
-                    if to_zero < to_start:  # the counter would reach zero inside the gap: stop there
-                        head = to_zero if to_zero < threshold else sampled / (hi - lo - 1) / 2
-                        factor = div(sampled + head + tail, sampled)
-                        if is_rate:
-                            factor /= range_
-                value *= factor
-            if group is None:
-                out.append((bare, value))
-            else:
-                try:
-                    k = group(bare)
-                except KeyError:
-                    k = fallback(bare)  # type: ignore[misc]
-                sums[k] = sums[k] + value if k in sums else value
+            lo, hi, sampled, to_start, tail, threshold, base = window
+            falls = run.series[0].falls_within(lo, hi)  # a block's members fall together
+            keys = run.bares if group is None else run.keys(group, fallback)  # type: ignore[arg-type]
+            for series, bare, k in zip(run.series, run.bares, keys):
+                factor = base
+                if falls or series.last_stale >= lo:  # the kernel, on this series' own window
+                    ts, vs = series.ts, series.vs
+                    value = kernel(*(_without_stale(ts, vs, lo, hi) if series.last_stale >= lo else (ts, vs, lo, hi)), w, NAN)
+                    if value is None:
+                        continue
+                else:
+                    vs = series.vs
+                    first = vs[lo]
+                    value = vs[hi - 1] - first
+                    if value > 0 and first >= 0:
+                        to_zero = sampled * (first / value)
+                        if to_zero < to_start:  # the counter would reach zero inside the gap: stop there
+                            head = to_zero if to_zero < threshold else sampled / (hi - lo - 1) / 2
+                            factor = div(sampled + head + tail, sampled)
+                            if is_rate:
+                                factor /= range_
+                    value *= factor
+                if group is None:
+                    out.append((bare, value))
+                else:
+                    sums[k] = sums[k] + value if k in sums else value
         return out if group is None else sums
+
+    def _runs(self, store: SeriesStore) -> list[_Run]:
+        """The selected series cut into runs, anew when the selection or the blocks change."""
+        entries = self.matrix.selector.entries(store)
+        cached = self._cached_runs
+        if cached is None or cached[0] is not entries or cached[1] != store.generation:
+            cached = self._cached_runs = (entries, store.generation, _runs(entries))
+        return cached[2]
 
 
 def _counter_window(ts: Column, start: float, end: float, range_: float, is_rate: bool) -> tuple | None:
