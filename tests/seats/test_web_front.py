@@ -102,3 +102,12 @@ def test_web_options_without_what_they_go_with_are_refused(arguments: list[str],
     result = CliRunner().invoke(main, ["drill", str(BUNDLED), "--out", str(tmp_path / "x"), *arguments])
     assert result.exit_code != 0 and message in result.output
     assert "Traceback" not in result.output and not (tmp_path / "x").exists()
+
+
+def test_after_its_url_the_front_writes_only_to_its_log(front: WebFront, tmp_path: Path) -> None:
+    """The drill reads one line from the front's stdout: anything printed later (textual-serve
+    prints a failed console's output to stdout) must go to web.log, not fill a pipe nobody reads
+    and stall the front."""
+    pid = front._process.pid  # type: ignore[union-attr]
+    stdout, stderr = (Path(f"/proc/{pid}/fd/{fd}").resolve() for fd in (1, 2))
+    assert stdout == stderr == (tmp_path / "web.log").resolve()

@@ -188,6 +188,9 @@ async def _serve(pages: SeatPages, host: str, port: int, parent: int | None) -> 
     url = f"http://{f'[{shown}]' if ':' in shown else shown}:{bound_port}"
     log.info("serving seats' consoles at %s for the seat server %s", url, pages.seat_url)
     print(json.dumps({"url": url}), flush=True)
+    # The drill reads only that line: whatever else reaches stdout (textual-serve prints a
+    # failed console's output there) goes to the log, so a full pipe cannot stall this process.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
