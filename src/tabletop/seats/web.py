@@ -187,10 +187,7 @@ async def _serve(pages: SeatPages, host: str, port: int, parent: int | None) -> 
     shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(bound_host, bound_host)
     url = f"http://{f'[{shown}]' if ':' in shown else shown}:{bound_port}"
     log.info("serving seats' consoles at %s for the seat server %s", url, pages.seat_url)
-    print(json.dumps({"url": url}), flush=True)
-    # The drill reads only that line: whatever else reaches stdout (textual-serve prints a
-    # failed console's output there) goes to the log, so a full pipe cannot stall this process.
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _answer_once(url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -204,6 +201,17 @@ async def _serve(pages: SeatPages, host: str, port: int, parent: int | None) -> 
                 break
     await pages.stop_sessions()
     await runner.cleanup()
+
+
+def _answer_once(url: str) -> None:
+    """Write the ready line to the drill, which reads only that line: from before it is written,
+    whatever else reaches stdout (textual-serve prints a failed console's output there) goes to
+    the log, so a full pipe nobody reads cannot stall this process."""
+    answer = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    with answer:
+        answer.write(json.dumps({"url": url}) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
